@@ -1,0 +1,81 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+REASONS = [
+    ("active_subscription", "Active subscription"),
+    ("known_device", "Known device"),
+    ("new_device", "New device registered"),
+    ("device_limit", "Device limit reached"),
+    ("no_subscription", "No active subscription"),
+    ("expired", "Subscription expired"),
+    ("suspended", "Subscription suspended"),
+    ("data_cap", "Data cap reached"),
+    ("unknown_customer", "Unknown customer"),
+    ("invalid_request", "Invalid request"),
+    ("other", "Other"),
+]
+
+
+class IspAccessLog(models.Model):
+    _name = "isp.access.log"
+    _description = "ISP Access Log"
+    _order = "date desc, id desc"
+    _rec_name = "date"
+
+    date = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, default=lambda self: self.env.company
+    )
+    result = fields.Selection(
+        [("granted", "Granted"), ("denied", "Denied")], required=True, readonly=True
+    )
+    reason = fields.Selection(REASONS, required=True, readonly=True)
+    message = fields.Char(readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", readonly=True, index="btree_not_null",
+        ondelete="cascade",
+    )
+    device_id = fields.Many2one(
+        "isp.device", readonly=True, index="btree_not_null", ondelete="set null"
+    )
+    mac = fields.Char(string="MAC Address", readonly=True)
+    ip = fields.Char(string="IP Address", readonly=True)
+
+    # Time queries per company (lists, dashboards) and the retention sweep.
+    _company_date_idx = models.Index("(company_id, date DESC)")
+    _date_idx = models.Index("(date)")
+
+    @api.model
+    def _isp_log(self, granted, reason, partner=None, device=None, mac=None, ip=None,
+                 message=None):
+        return self.sudo().create(
+            {
+                "result": "granted" if granted else "denied",
+                "reason": reason,
+                "message": message,
+                "partner_id": partner.id if partner else False,
+                "device_id": device.id if device else False,
+                "mac": mac,
+                "ip": ip,
+                "company_id": (partner.company_id.id if partner and partner.company_id
+                               else self.env.company.id),
+            }
+        )
+
+    @api.model
+    def _cron_purge_access_log(self, batch_size=5000):
+        """Delete entries older than each company's retention, in committed batches."""
+        cron = self.env["ir.cron"]
+        now = fields.Datetime.now()
+        for company in self.env["res.company"].sudo().search([]):
+            limit = now - timedelta(days=company.isp_access_log_retention_days)
+            domain = [("company_id", "=", company.id), ("date", "<", limit)]
+            while True:
+                batch = self.sudo().search(domain, limit=batch_size, order="date, id")
+                if not batch:
+                    break
+                batch.unlink()
+                if not cron._commit_progress(len(batch)):
+                    return False
+        return True

@@ -1,0 +1,154 @@
+"""Exactly-once fulfilment under real concurrency: separate database transactions in threads,
+each run the way Odoo runs a request (``odoo.service.model.retrying``: retried on
+serialization failures and ConcurrencyError, committed at the end)."""
+
+import threading
+import time
+import uuid
+from functools import partial
+
+from odoo import SUPERUSER_ID, api
+from odoo.service.model import retrying
+from odoo.tests import BaseCase, tagged
+from odoo.tests.common import get_db_name
+from odoo.modules.registry import Registry
+
+
+@tagged("post_install", "-at_install")
+class TestFulfilmentConcurrency(BaseCase):
+    """Data is committed (other transactions must see it), in a company of its own."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        tag = uuid.uuid4().hex[:8]
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            tz = env.ref("base.tz")
+            company = env["res.company"].create(
+                {"name": f"Race ISP {tag}", "country_id": tz.id,
+                 "currency_id": env.ref("base.TZS").id}
+            )
+            env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+            env = env(context={"allowed_company_ids": company.ids})
+            bundle = env["product.template"].create(
+                {"name": "Daily", "is_isp_bundle": True, "list_price": 1000,
+                 "isp_duration_value": 1, "isp_duration_unit": "days",
+                 "company_id": company.id, "taxes_id": [(5, 0, 0)]}
+            )
+            journal = env["account.journal"].search(
+                [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
+            )
+            cls.company_id, cls.bundle_id, cls.journal_id = company.id, bundle.product_variant_id.id, journal.id
+            cls.tag = tag
+
+    def _new_customer(self, phone):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+            return env["res.partner"].create(
+                {"name": phone, "phone": phone, "is_isp_customer": True,
+                 "company_id": self.company_id}
+            ).id
+
+    def _run_concurrently(self, calls):
+        """Run each (partner_id, reference, hold_seconds) in its own thread and transaction.
+        ``hold_seconds`` keeps the transaction open after fulfilling, so that the others
+        really overlap with it. Returns the purchase ids (or exceptions)."""
+        barrier = threading.Barrier(len(calls))
+        results = [None] * len(calls)
+
+        def worker(index, partner_id, reference, hold):
+            try:
+                with self.registry.cursor() as cr:
+                    env = api.Environment(
+                        cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]}
+                    )
+
+                    def fulfil():
+                        purchase = env["isp.subscription"]._isp_fulfil(
+                            env["res.partner"].browse(partner_id),
+                            env["product.product"].browse(self.bundle_id),
+                            "payment",
+                            reference,
+                            amount=1000,
+                            journal=env["account.journal"].browse(self.journal_id),
+                        )
+                        env.cr.flush()
+                        if hold:
+                            time.sleep(hold)
+                        return purchase.id
+
+                    barrier.wait(timeout=30)
+                    results[index] = retrying(fulfil, env)
+            except Exception as exc:  # reported by the assertions below
+                results[index] = exc
+
+        threads = [
+            threading.Thread(target=worker, args=(i, *call)) for i, call in enumerate(calls)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        return results
+
+    def _state(self, partner_id, reference=None):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+            purchases = env["isp.purchase"].search([("partner_id", "=", partner_id)])
+            subs = env["isp.subscription"].search([("partner_id", "=", partner_id)])
+            invoices = env["account.move"].search(
+                [("partner_id", "=", partner_id), ("move_type", "=", "out_invoice")]
+            )
+            return {
+                "purchases": purchases.ids,
+                "subscriptions": [(s.state, s.date_expiry - s.date_start) for s in subs],
+                "invoices": [(i.state, i.payment_state, i.amount_total) for i in invoices],
+            }
+
+    def test_two_transactions_same_reference_one_period(self):
+        partner_id = self._new_customer("+255712000001")
+        reference = f"RACE-{self.tag}-1"
+        results = self._run_concurrently([(partner_id, reference, 1.0), (partner_id, reference, 0)])
+        for result in results:
+            self.assertIsInstance(result, int, f"a fulfilment failed: {result!r}")
+        self.assertEqual(results[0], results[1], "both callers get the one purchase")
+        state = self._state(partner_id)
+        self.assertEqual(len(state["purchases"]), 1)
+        self.assertEqual(len(state["subscriptions"]), 1)
+        self.assertEqual(state["subscriptions"][0][1].days, 1, "one period, not two")
+        self.assertEqual(state["invoices"], [("posted", "paid", 1000.0)])
+
+    def test_ten_transactions_same_reference_one_period(self):
+        partner_id = self._new_customer("+255712000002")
+        reference = f"RACE-{self.tag}-2"
+        results = self._run_concurrently([(partner_id, reference, 0.2)] * 10)
+        self.assertEqual(len({r for r in results if isinstance(r, int)}), 1, results)
+        self.assertTrue(all(isinstance(r, int) for r in results), results)
+        state = self._state(partner_id)
+        self.assertEqual(len(state["purchases"]), 1)
+        self.assertEqual(len(state["invoices"]), 1)
+        self.assertEqual(state["subscriptions"][0][1].days, 1)
+
+    def test_two_payments_of_one_new_customer_add_up(self):
+        """Two different payments at once: one subscription, extended twice (no lost update,
+        no duplicate subscription)."""
+        partner_id = self._new_customer("+255712000003")
+        results = self._run_concurrently(
+            [(partner_id, f"RACE-{self.tag}-3a", 1.0), (partner_id, f"RACE-{self.tag}-3b", 0)]
+        )
+        self.assertTrue(all(isinstance(r, int) for r in results), results)
+        state = self._state(partner_id)
+        self.assertEqual(len(state["purchases"]), 2)
+        self.assertEqual(len(state["subscriptions"]), 1, state)
+        self.assertEqual(state["subscriptions"][0][1].days, 2, "two periods back to back")
+        self.assertEqual(len(state["invoices"]), 2)
+
+    def test_sequential_retry_after_commit_is_idempotent(self):
+        partner_id = self._new_customer("+255712000004")
+        reference = f"RACE-{self.tag}-4"
+        first = self._run_concurrently([(partner_id, reference, 0)])
+        second = self._run_concurrently([(partner_id, reference, 0)])
+        self.assertEqual(first, second)
+        self.assertEqual(len(self._state(partner_id)["invoices"]), 1)

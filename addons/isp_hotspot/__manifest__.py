@@ -1,0 +1,11 @@
+{
+    "name": "ISP Hotspot Captive Page",
+    "summary": "Captive page and JSON API on the Odoo website for hotspot customers",
+    "version": "19.0.1.0.0",
+    "category": "Website",
+    "website": "https://github.com/isp-billing-suite/isp-billing-suite",
+    "author": "ISP Billing Suite contributors",
+    "license": "LGPL-3",
+    "installable": True,
+    "depends": ["isp_billing", "website", "payment", "portal"],
+}

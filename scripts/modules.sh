@@ -1,0 +1,20 @@
+# Sourced by the scripts: the suite's modules, in dependency order.
+ISP_MODULES="isp_billing,isp_mpesa,isp_sms,isp_mikrotik,isp_hotspot"
+ODOO=(.venv/bin/python -m odoo)
+
+db_exists() {
+    psql -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U odoo -d postgres -tAc \
+        "SELECT 1 FROM pg_database WHERE datname = '$1'" | grep -q 1
+}
+
+# Modules of ISP_MODULES not installed in database $1, comma-separated.
+missing_modules() {
+    local installed
+    installed=$(psql -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U odoo -d "$1" -tAc \
+        "SELECT name FROM ir_module_module WHERE state = 'installed'" 2>/dev/null || true)
+    local missing=() module
+    for module in ${ISP_MODULES//,/ }; do
+        grep -qx "$module" <<<"$installed" || missing+=("$module")
+    done
+    (IFS=,; echo "${missing[*]}")
+}
