@@ -1,3 +1,4 @@
+from . import isp_secret_mixin
 from . import res_company
 from . import res_config_settings
 from . import product_template
@@ -8,3 +9,4 @@ from . import isp_purchase
 from . import isp_device
 from . import isp_access_log
 from . import isp_manual_fulfil
+from . import payment_transaction

@@ -33,7 +33,10 @@ class IspAccessLog(models.Model):
     reason = fields.Selection(REASONS, required=True, readonly=True)
     message = fields.Char(readonly=True)
     partner_id = fields.Many2one(
-        "res.partner", string="Customer", readonly=True, index="btree_not_null",
+        "res.partner",
+        string="Customer",
+        readonly=True,
+        index="btree_not_null",
         ondelete="cascade",
     )
     device_id = fields.Many2one(
@@ -47,8 +50,7 @@ class IspAccessLog(models.Model):
     _date_idx = models.Index("(date)")
 
     @api.model
-    def _isp_log(self, granted, reason, partner=None, device=None, mac=None, ip=None,
-                 message=None):
+    def _isp_log(self, granted, reason, partner=None, device=None, mac=None, ip=None, message=None):
         return self.sudo().create(
             {
                 "result": "granted" if granted else "denied",
@@ -58,8 +60,9 @@ class IspAccessLog(models.Model):
                 "device_id": device.id if device else False,
                 "mac": mac,
                 "ip": ip,
-                "company_id": (partner.company_id.id if partner and partner.company_id
-                               else self.env.company.id),
+                "company_id": (
+                    partner.company_id.id if partner and partner.company_id else self.env.company.id
+                ),
             }
         )
 

@@ -14,11 +14,15 @@ DEVICE_TYPES = [
 # (pattern in the user agent or host name, type), first match wins
 TYPE_HINTS = [
     (re.compile(r"ipad|tablet|tab\b|kindle|silk", re.I), "tablet"),
-    (re.compile(r"iphone|android.*mobile|mobile|phone|galaxy|redmi|tecno|infinix|itel", re.I),
-     "phone"),
+    (
+        re.compile(r"iphone|android.*mobile|mobile|phone|galaxy|redmi|tecno|infinix|itel", re.I),
+        "phone",
+    ),
     (re.compile(r"smart-?tv|roku|tizen|webos|firetv|chromecast|playstation|xbox", re.I), "tv"),
-    (re.compile(r"windows|macintosh|mac os|x11|linux|cros|laptop|desktop|\bpc\b|macbook", re.I),
-     "computer"),
+    (
+        re.compile(r"windows|macintosh|mac os|x11|linux|cros|laptop|desktop|\bpc\b|macbook", re.I),
+        "computer",
+    ),
     (re.compile(r"android", re.I), "phone"),
 ]
 
@@ -140,8 +144,9 @@ class IspDevice(models.Model):
     def _isp_register(self, partner, mac, ip=None, name=None, user_agent=None):
         """Register (or refresh) ``partner``'s device, within the customer's device limit.
 
-        Every outcome is written to the access log. Returns a dict:
-        ``{"granted": bool, "reason": code, "message": text, "device": isp.device, "log": isp.access.log}``.
+        Every outcome is written to the access log. Returns a dict with ``granted`` (bool),
+        ``reason`` (code), ``message`` (text for the customer), ``device`` (isp.device) and
+        ``log`` (isp.access.log).
         """
         partner.ensure_one()
         mac = self._isp_normalize_mac(mac)
@@ -156,8 +161,13 @@ class IspDevice(models.Model):
         if device.active:
             device.write({"last_seen": now, "ip": ip or device.ip})
             log = Log._isp_log(True, "known_device", partner, device=device, mac=mac, ip=ip)
-            return {"granted": True, "reason": "known_device", "message": "", "device": device,
-                    "log": log}
+            return {
+                "granted": True,
+                "reason": "known_device",
+                "message": "",
+                "device": device,
+                "log": log,
+            }
         limit = partner._isp_effective_device_limit()
         count = self.search_count([("partner_id", "=", partner.id)])
         if count >= limit:
@@ -168,20 +178,38 @@ class IspDevice(models.Model):
                 limit=limit,
             )
             log = Log._isp_log(False, "device_limit", partner, mac=mac, ip=ip, message=message)
-            return {"granted": False, "reason": "device_limit", "message": message,
-                    "device": self.browse(), "log": log}
-        vals = {"last_seen": now, "ip": ip, "name": name or device.name,
-                "user_agent": user_agent or device.user_agent}
+            return {
+                "granted": False,
+                "reason": "device_limit",
+                "message": message,
+                "device": self.browse(),
+                "log": log,
+            }
+        vals = {
+            "last_seen": now,
+            "ip": ip,
+            "name": name or device.name,
+            "user_agent": user_agent or device.user_agent,
+        }
         if device:
             device.write(dict(vals, active=True))
         else:
             device = self.create(
-                dict(vals, partner_id=partner.id, mac=mac,
-                     company_id=partner.company_id.id or self.env.company.id)
+                dict(
+                    vals,
+                    partner_id=partner.id,
+                    mac=mac,
+                    company_id=partner.company_id.id or self.env.company.id,
+                )
             )
         log = Log._isp_log(True, "new_device", partner, device=device, mac=mac, ip=ip)
-        return {"granted": True, "reason": "new_device", "message": "", "device": device,
-                "log": log}
+        return {
+            "granted": True,
+            "reason": "new_device",
+            "message": "",
+            "device": device,
+            "log": log,
+        }
 
     def action_remove(self):
         """Customers and staff free a device slot by archiving the device."""

@@ -15,7 +15,6 @@ class IspManualFulfil(models.TransientModel):
     )
     bundle_id = fields.Many2one(
         "product.product",
-        string="Bundle",
         required=True,
         domain="[('is_isp_bundle', '=', True)]",
     )
@@ -32,14 +31,23 @@ class IspManualFulfil(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        # No group may create purchases (they are written by the fulfilment only) and ISP staff
+        # need not be accountants: the fulfilment runs as superuser from this back-office entry
+        # point, for a customer and a bundle the user can read.
+        self.partner_id.check_access("read")
+        self.bundle_id.check_access("read")
         reference = self.env["ir.sequence"].next_by_code("isp.manual")
-        purchase = self.env["isp.subscription"]._isp_fulfil(
-            self.partner_id,
-            self.bundle_id,
-            "manual",
-            reference,
-            journal=self.journal_id if self.invoice else None,
-            invoice=self.invoice,
+        purchase = (
+            self.env["isp.subscription"]
+            .sudo()
+            ._isp_fulfil(
+                self.partner_id,
+                self.bundle_id,
+                "manual",
+                reference,
+                journal=self.journal_id if self.invoice else None,
+                invoice=self.invoice,
+            )
         )
         return {
             "type": "ir.actions.act_window",

@@ -30,7 +30,7 @@ class IspPurchase(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, readonly=True
     )
-    bundle_id = fields.Many2one("product.product", string="Bundle", required=True, readonly=True)
+    bundle_id = fields.Many2one("product.product", required=True, readonly=True)
     subscription_id = fields.Many2one(
         "isp.subscription", index=True, readonly=True, ondelete="cascade"
     )
@@ -38,8 +38,10 @@ class IspPurchase(models.Model):
     date_start = fields.Datetime(string="Period Start", readonly=True)
     date_end = fields.Datetime(string="Period End", readonly=True)
     amount = fields.Monetary(readonly=True, help="Amount invoiced for this period.")
-    invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True, index="btree_not_null")
-    invoice_payment_state = fields.Selection(related="invoice_id.payment_state", string="Payment Status")
+    invoice_id = fields.Many2one("account.move", readonly=True, index="btree_not_null")
+    invoice_payment_state = fields.Selection(
+        related="invoice_id.payment_state", string="Payment Status"
+    )
 
     _source_reference_unique = models.Constraint(
         "UNIQUE(source, reference)",
@@ -201,9 +203,8 @@ class IspPurchase(models.Model):
         """Reconcile ``move`` with an existing posted payment (e.g. the one Odoo's payment
         flow created for a transaction)."""
         lines = (move.line_ids + payment.move_id.line_ids).filtered(
-            lambda line: line.account_id == move.line_ids.filtered(
-                lambda m: m.display_type == "payment_term"
-            )[:1].account_id
+            lambda line: line.account_id
+            == move.line_ids.filtered(lambda m: m.display_type == "payment_term")[:1].account_id
             and not line.reconciled
         )
         lines.reconcile()

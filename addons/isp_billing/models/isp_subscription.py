@@ -52,7 +52,6 @@ class IspSubscription(models.Model):
     phone = fields.Char(related="partner_id.phone")
     bundle_id = fields.Many2one(
         "product.product",
-        string="Bundle",
         required=True,
         tracking=True,
         check_company=True,
@@ -83,7 +82,8 @@ class IspSubscription(models.Model):
         help="Hotspot or PPPoE password; visible to ISP managers only.",
     )
     purchase_ids = fields.One2many("isp.purchase", "subscription_id", string="Purchases")
-    purchase_count = fields.Integer(compute="_compute_purchase_stats", string="Purchase Count")
+    # compute_sudo: ISP users without invoicing rights still see their subscriptions' counts
+    purchase_count = fields.Integer(compute="_compute_purchase_stats", compute_sudo=True)
     source = fields.Selection(
         [("payment", "Payment"), ("voucher", "Voucher"), ("manual", "Manual")],
         compute="_compute_source",
@@ -92,9 +92,9 @@ class IspSubscription(models.Model):
     )
     source_reference = fields.Char(compute="_compute_source", store=True)
     invoice_ids = fields.Many2many(
-        "account.move", compute="_compute_purchase_stats", string="Invoices"
+        "account.move", compute="_compute_purchase_stats", compute_sudo=True, string="Invoices"
     )
-    invoice_count = fields.Integer(compute="_compute_purchase_stats")
+    invoice_count = fields.Integer(compute="_compute_purchase_stats", compute_sudo=True)
     time_left = fields.Char(compute="_compute_time_left")
 
     _name_unique = models.Constraint(
@@ -173,9 +173,7 @@ class IspSubscription(models.Model):
             if vals.get("name", "/") == "/":
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 vals["name"] = (
-                    self.env["ir.sequence"]
-                    .with_company(company)
-                    .next_by_code("isp.subscription")
+                    self.env["ir.sequence"].with_company(company).next_by_code("isp.subscription")
                     or "/"
                 )
             if vals.get("state", "draft") != "draft":
@@ -192,10 +190,7 @@ class IspSubscription(models.Model):
         new_state = vals["state"]
         previous = {sub.id: sub.state for sub in self}
         for subscription in self:
-            if (
-                subscription.state != new_state
-                and new_state not in TRANSITIONS[subscription.state]
-            ):
+            if subscription.state != new_state and new_state not in TRANSITIONS[subscription.state]:
                 raise UserError(
                     self.env._(
                         "Subscription %(name)s cannot go from %(old)s to %(new)s.",
@@ -243,9 +238,7 @@ class IspSubscription(models.Model):
         now = fields.Datetime.now()
         for subscription in self:
             if subscription.state not in ("draft", "expired"):
-                raise UserError(
-                    self.env._("Only draft or expired subscriptions can be activated.")
-                )
+                raise UserError(self.env._("Only draft or expired subscriptions can be activated."))
             subscription.write(
                 {
                     "state": "active",
@@ -285,9 +278,7 @@ class IspSubscription(models.Model):
         isp_mikrotik (router sync) and isp_sms (notifications) extend it. Overrides must stay
         batch-aware and must not fail the state change: queue work, don't do it inline.
         """
-        _logger.debug(
-            "ISP subscriptions %s changed state (from %s)", self.ids, previous_states
-        )
+        _logger.debug("ISP subscriptions %s changed state (from %s)", self.ids, previous_states)
 
     # ------------------------------------------------------------------ fulfilment
 

@@ -34,9 +34,7 @@ class ProductTemplate(models.Model):
         store=True,
         help="The duration in hours (a month counts as 30 days).",
     )
-    isp_data_cap_mb = fields.Integer(
-        string="Data Cap (MB)", default=0, help="0 means no data cap."
-    )
+    isp_data_cap_mb = fields.Integer(string="Data Cap (MB)", default=0, help="0 means no data cap.")
     isp_upload_kbps = fields.Integer(
         string="Upload Limit (kbit/s)", default=0, help="0 means no limit."
     )

@@ -17,9 +17,7 @@ class ResPartner(models.Model):
         default=lambda self: self.env.company.isp_default_device_limit,
         help="Devices this customer may register at once, unless the active bundle allows more.",
     )
-    isp_subscription_ids = fields.One2many(
-        "isp.subscription", "partner_id", string="Subscriptions"
-    )
+    isp_subscription_ids = fields.One2many("isp.subscription", "partner_id", string="Subscriptions")
     isp_device_ids = fields.One2many("isp.device", "partner_id", string="Devices")
     isp_access_until = fields.Datetime(
         string="Access Until",
@@ -27,9 +25,7 @@ class ResPartner(models.Model):
         store=True,
         help="When the customer's last active subscription expires.",
     )
-    isp_purchase_count = fields.Integer(
-        string="Purchases", compute="_compute_isp_purchase_count"
-    )
+    isp_purchase_count = fields.Integer(string="Purchases", compute="_compute_isp_purchase_count")
     isp_subscription_count = fields.Integer(
         string="Subscription Count", compute="_compute_isp_purchase_count"
     )

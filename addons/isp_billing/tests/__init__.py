@@ -6,3 +6,6 @@ from . import test_fulfilment_concurrency
 from . import test_device
 from . import test_expiry
 from . import test_multicompany
+from . import test_secret
+from . import test_payment_transaction
+from . import test_access_rights

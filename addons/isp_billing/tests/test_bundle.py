@@ -1,3 +1,5 @@
+from psycopg2.errors import CheckViolation
+
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -37,7 +39,7 @@ class TestBundle(IspBillingCase):
         self.assertEqual(self.daily.type, "service")
         with self.assertRaises(ValidationError):
             self.daily.product_tmpl_id.type = "consu"
-        with self.assertRaises(Exception), self.cr.savepoint():
+        with self.assertRaises(CheckViolation), self.cr.savepoint():
             self._bundle("Zero", 100, 0, "days")
-        with self.assertRaises(Exception), self.cr.savepoint():
+        with self.assertRaises(CheckViolation), self.cr.savepoint():
             self._bundle("Negative cap", 100, 1, "days", isp_data_cap_mb=-1)

@@ -13,23 +13,40 @@ class TestDevice(IspBillingCase):
         self.Device = self.env["isp.device"]
 
     def test_mac_normalisation(self):
-        for given in ("aa:bb:cc:dd:ee:ff", "AA-BB-CC-DD-EE-FF", "aabb.ccdd.eeff",
-                      "aabbccddeeff", " Aa:Bb:Cc:Dd:Ee:Ff "):
+        for given in (
+            "aa:bb:cc:dd:ee:ff",
+            "AA-BB-CC-DD-EE-FF",
+            "aabb.ccdd.eeff",
+            "aabbccddeeff",
+            " Aa:Bb:Cc:Dd:Ee:Ff ",
+        ):
             with self.subTest(given=given):
                 self.assertEqual(normalize_mac(given), "AA:BB:CC:DD:EE:FF")
                 self.assertEqual(self.Device._isp_normalize_mac(given), "AA:BB:CC:DD:EE:FF")
         # truncated, too long, not hex, broadcast, multicast, all zeros
-        for bad in ("", "aa:bb:cc:dd:ee", "aa:bb:cc:dd:ee:ff:00", "zz:bb:cc:dd:ee:ff",
-                    "ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01", "00:00:00:00:00:00"):
+        for bad in (
+            "",
+            "aa:bb:cc:dd:ee",
+            "aa:bb:cc:dd:ee:ff:00",
+            "zz:bb:cc:dd:ee:ff",
+            "ff:ff:ff:ff:ff:ff",
+            "01:00:5e:00:00:01",
+            "00:00:00:00:00:00",
+        ):
             with self.subTest(bad=bad):
                 self.assertIsNone(normalize_mac(bad))
                 with self.assertRaises(ValidationError):
                     self.Device._isp_normalize_mac(bad)
 
     def test_randomised_mac_flag(self):
-        for mac, randomised in (("02:00:00:00:00:01", True), ("A6:11:22:33:44:55", True),
-                                ("DA:11:22:33:44:55", True), ("EE:11:22:33:44:55", True),
-                                ("00:11:22:33:44:55", False), ("F0:11:22:33:44:55", False)):
+        for mac, randomised in (
+            ("02:00:00:00:00:01", True),
+            ("A6:11:22:33:44:55", True),
+            ("DA:11:22:33:44:55", True),
+            ("EE:11:22:33:44:55", True),
+            ("00:11:22:33:44:55", False),
+            ("F0:11:22:33:44:55", False),
+        ):
             with self.subTest(mac=mac):
                 self.assertEqual(is_randomized_mac(mac), randomised)
                 device = self.Device.create({"partner_id": self.customer.id, "mac": mac})
@@ -71,8 +88,10 @@ class TestDevice(IspBillingCase):
         self.assertEqual(len(self.customer.isp_device_ids), 2)
         denial = Log.search([("partner_id", "=", self.customer.id), ("result", "=", "denied")])
         self.assertEqual(len(denial), 1)
-        self.assertEqual((denial.reason, denial.mac, denial.ip),
-                         ("device_limit", "00:11:22:33:44:03", "10.5.50.7"))
+        self.assertEqual(
+            (denial.reason, denial.mac, denial.ip),
+            ("device_limit", "00:11:22:33:44:03", "10.5.50.7"),
+        )
         self.assertEqual(
             Log.search_count([("partner_id", "=", self.customer.id), ("result", "=", "granted")]),
             3,

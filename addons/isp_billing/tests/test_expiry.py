@@ -17,8 +17,12 @@ class TestExpiry(IspBillingCase):
         TestExpiry._phones += count
         partners = self.env["res.partner"].create(
             [
-                {"name": f"C{i}", "phone": f"+2557130{i:05d}", "is_isp_customer": True,
-                 "company_id": self.company.id}
+                {
+                    "name": f"C{i}",
+                    "phone": f"+2557130{i:05d}",
+                    "is_isp_customer": True,
+                    "company_id": self.company.id,
+                }
                 for i in range(first, first + count)
             ]
         )

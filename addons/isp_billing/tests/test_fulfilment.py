@@ -47,18 +47,14 @@ class TestFulfilment(IspBillingCase):
             again = self._fulfil(self.customer, self.daily, "TX-2", amount=1000)
             self.assertEqual(again, first)
         self.assertEqual(first.subscription_id.date_expiry, expiry)
-        self.assertEqual(
-            self.env["isp.purchase"].search_count([("reference", "=", "TX-2")]), 1
-        )
+        self.assertEqual(self.env["isp.purchase"].search_count([("reference", "=", "TX-2")]), 1)
         self.assertEqual(
             self.env["account.move"].search_count(
                 [("ref", "=", "TX-2"), ("move_type", "=", "out_invoice")]
             ),
             1,
         )
-        self.assertEqual(
-            self.env["account.payment"].search_count([("memo", "=", "TX-2")]), 1
-        )
+        self.assertEqual(self.env["account.payment"].search_count([("memo", "=", "TX-2")]), 1)
 
     def test_same_reference_other_source_is_another_purchase(self):
         pay = self._fulfil(self.customer, self.daily, "ABCD-EFGH-JKLM")
@@ -119,9 +115,7 @@ class TestFulfilment(IspBillingCase):
             self.assertIn("no access", str(caught.exception))
         self.assertFalse(self.customer.isp_subscription_ids)
         self.assertFalse(self.env["isp.purchase"].search([("partner_id", "=", self.customer.id)]))
-        self.assertFalse(
-            self.env["account.move"].search([("partner_id", "=", self.customer.id)])
-        )
+        self.assertFalse(self.env["account.move"].search([("partner_id", "=", self.customer.id)]))
 
     def test_bad_inputs_are_refused(self):
         Subscription = self.env["isp.subscription"]
@@ -166,7 +160,11 @@ class TestFulfilment(IspBillingCase):
 
     def test_manual_wizard_goes_through_fulfilment(self):
         wizard = self.env["isp.manual.fulfil"].create(
-            {"partner_id": self.customer.id, "bundle_id": self.weekly.id, "journal_id": self.journal.id}
+            {
+                "partner_id": self.customer.id,
+                "bundle_id": self.weekly.id,
+                "journal_id": self.journal.id,
+            }
         )
         action = wizard.action_confirm()
         sub = self.env["isp.subscription"].browse(action["res_id"])

@@ -5,13 +5,12 @@ serialization failures and ConcurrencyError, committed at the end)."""
 import threading
 import time
 import uuid
-from functools import partial
 
 from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
 from odoo.service.model import retrying
 from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
-from odoo.modules.registry import Registry
 
 
 @tagged("post_install", "-at_install")
@@ -27,29 +26,48 @@ class TestFulfilmentConcurrency(BaseCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             tz = env.ref("base.tz")
             company = env["res.company"].create(
-                {"name": f"Race ISP {tag}", "country_id": tz.id,
-                 "currency_id": env.ref("base.TZS").id}
+                {
+                    "name": f"Race ISP {tag}",
+                    "country_id": tz.id,
+                    "currency_id": env.ref("base.TZS").id,
+                }
             )
-            env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+            env["account.chart.template"].try_loading("tz", company, install_demo=False)
             env = env(context={"allowed_company_ids": company.ids})
             bundle = env["product.template"].create(
-                {"name": "Daily", "is_isp_bundle": True, "list_price": 1000,
-                 "isp_duration_value": 1, "isp_duration_unit": "days",
-                 "company_id": company.id, "taxes_id": [(5, 0, 0)]}
+                {
+                    "name": "Daily",
+                    "is_isp_bundle": True,
+                    "list_price": 1000,
+                    "isp_duration_value": 1,
+                    "isp_duration_unit": "days",
+                    "company_id": company.id,
+                    "taxes_id": [(5, 0, 0)],
+                }
             )
             journal = env["account.journal"].search(
                 [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
             )
-            cls.company_id, cls.bundle_id, cls.journal_id = company.id, bundle.product_variant_id.id, journal.id
+            cls.company_id = company.id
+            cls.bundle_id = bundle.product_variant_id.id
+            cls.journal_id = journal.id
             cls.tag = tag
 
     def _new_customer(self, phone):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
-            return env["res.partner"].create(
-                {"name": phone, "phone": phone, "is_isp_customer": True,
-                 "company_id": self.company_id}
-            ).id
+            return (
+                env["res.partner"]
+                .create(
+                    {
+                        "name": phone,
+                        "phone": phone,
+                        "is_isp_customer": True,
+                        "company_id": self.company_id,
+                    }
+                )
+                .id
+            )
 
     def _run_concurrently(self, calls):
         """Run each (partner_id, reference, hold_seconds) in its own thread and transaction.
@@ -84,9 +102,7 @@ class TestFulfilmentConcurrency(BaseCase):
             except Exception as exc:  # reported by the assertions below
                 results[index] = exc
 
-        threads = [
-            threading.Thread(target=worker, args=(i, *call)) for i, call in enumerate(calls)
-        ]
+        threads = [threading.Thread(target=worker, args=(i, *call)) for i, call in enumerate(calls)]
         for thread in threads:
             thread.start()
         for thread in threads:

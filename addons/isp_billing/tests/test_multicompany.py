@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import IspBillingCase
@@ -24,30 +24,53 @@ class TestMultiCompany(IspBillingCase):
         cls.customer_b = cls._customer("0754123456", company=cls.company_b)
         Sub = cls.env["isp.subscription"]
         cls.sub_a = Sub.create({"partner_id": cls.customer_a.id, "bundle_id": cls.daily.id})
-        bundle_b = cls.env["product.template"].with_company(cls.company_b).create(
-            {"name": "B daily", "is_isp_bundle": True, "list_price": 900,
-             "company_id": cls.company_b.id}
-        ).product_variant_id
+        bundle_b = (
+            cls.env["product.template"]
+            .with_company(cls.company_b)
+            .create(
+                {
+                    "name": "B daily",
+                    "is_isp_bundle": True,
+                    "list_price": 900,
+                    "company_id": cls.company_b.id,
+                }
+            )
+            .product_variant_id
+        )
         cls.sub_b = Sub.with_company(cls.company_b).create(
-            {"partner_id": cls.customer_b.id, "bundle_id": bundle_b.id,
-             "company_id": cls.company_b.id}
+            {
+                "partner_id": cls.customer_b.id,
+                "bundle_id": bundle_b.id,
+                "company_id": cls.company_b.id,
+            }
         )
         Device = cls.env["isp.device"]
         cls.device_a = Device.create({"partner_id": cls.customer_a.id, "mac": "00:11:22:33:44:0A"})
-        cls.device_b = Device.create({"partner_id": cls.customer_b.id, "mac": "00:11:22:33:44:0B",
-                                      "company_id": cls.company_b.id})
+        cls.device_b = Device.create(
+            {
+                "partner_id": cls.customer_b.id,
+                "mac": "00:11:22:33:44:0B",
+                "company_id": cls.company_b.id,
+            }
+        )
         Log = cls.env["isp.access.log"]
         cls.log_a = Log._isp_log(True, "known_device", cls.customer_a)
         cls.log_b = Log._isp_log(False, "device_limit", cls.customer_b)
 
     def test_user_of_a_sees_only_company_a(self):
         env = self.env(user=self.user_a)
-        self.assertEqual(env["isp.subscription"].search([]), self.sub_a.with_env(env))
-        self.assertEqual(env["isp.device"].search([]), self.device_a.with_env(env))
-        self.assertEqual(env["isp.access.log"].search([]), self.log_a.with_env(env))
-        customers = env["res.partner"].search([("is_isp_customer", "=", True)])
-        self.assertIn(self.customer_a.id, customers.ids)
-        self.assertNotIn(self.customer_b.id, customers.ids)
+        for model, mine, theirs in (
+            ("isp.subscription", self.sub_a, self.sub_b),
+            ("isp.device", self.device_a, self.device_b),
+            ("isp.access.log", self.log_a, self.log_b),
+            ("res.partner", self.customer_a, self.customer_b),
+        ):
+            with self.subTest(model=model):
+                found = env[model].search([("id", "in", (mine | theirs).ids)])
+                self.assertEqual(found.ids, mine.ids)
+                # and nothing of company B, whatever else the database holds
+                everything = env[model].search([])
+                self.assertFalse(everything.filtered(lambda r: r.company_id == self.company_b))
 
     def test_user_of_a_cannot_read_company_b_records(self):
         env = self.env(user=self.user_a)
@@ -58,8 +81,11 @@ class TestMultiCompany(IspBillingCase):
             self.customer_b.with_env(env).isp_subscription_ids.read(["state"])
 
     def test_subscription_cannot_mix_companies(self):
-        with self.assertRaises(Exception), self.cr.savepoint():
+        with self.assertRaises(UserError), self.cr.savepoint():
             self.env["isp.subscription"].create(
-                {"partner_id": self.customer_b.id, "bundle_id": self.daily.id,
-                 "company_id": self.company.id}
+                {
+                    "partner_id": self.customer_b.id,
+                    "bundle_id": self.daily.id,
+                    "company_id": self.company.id,
+                }
             )

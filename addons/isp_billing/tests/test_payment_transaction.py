@@ -1,0 +1,120 @@
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.tests import tagged
+
+from .common import IspBillingCase
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentTransaction(IspBillingCase):
+    """Any provider's confirmed transaction for a bundle fulfils it exactly once, with the
+    invoice paid by the payment Odoo's flow creates for the transaction."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Method = cls.env.registry["account.payment.method"]
+        original = Method._get_payment_method_information
+
+        def info(self):
+            return dict(original(self), none={"mode": "electronic", "type": ("bank",)})
+
+        with patch.object(Method, "_get_payment_method_information", info):
+            cls.env["account.payment.method"].sudo().create(
+                {"name": "Test method", "code": "none", "payment_type": "inbound"}
+            )
+            cls.provider = cls.env["payment.provider"].create(
+                {
+                    "name": "Test Mobile Money",
+                    "code": "none",
+                    "state": "test",
+                    "company_id": cls.company.id,
+                    "payment_method_ids": [
+                        Command.set(cls.env.ref("payment.payment_method_unknown").ids)
+                    ],
+                }
+            )
+            cls.provider.journal_id = cls.journal
+        cls.customer = cls._customer("0712345678")
+
+    def _tx(self, reference, bundle=None, amount=1000, **values):
+        return self.env["payment.transaction"].create(
+            {
+                "provider_id": self.provider.id,
+                "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
+                "reference": reference,
+                "amount": amount,
+                "currency_id": self.company.currency_id.id,
+                "partner_id": self.customer.id,
+                "operation": "online_direct",
+                "isp_bundle_id": (bundle or self.daily).id,
+                **values,
+            }
+        )
+
+    def _confirm(self, tx, provider_reference="QWE123RTY"):
+        tx.provider_reference = provider_reference
+        tx._set_done()
+        tx._post_process()
+
+    def test_confirmed_transaction_activates_with_reconciled_invoice(self):
+        tx = self._tx("HS-0001")
+        self._confirm(tx, "NLJ7RT61SV")
+        sub = tx.isp_subscription_id
+        self.assertEqual(sub.state, "active")
+        self.assertEqual(sub.partner_id, self.customer)
+        self.assertEqual(sub.source_reference, "HS-0001")
+        invoice = tx.isp_purchase_id.invoice_id
+        self.assertEqual(tx.invoice_ids, invoice)
+        self.assertEqual(invoice.amount_total, 1000)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(tx.payment_id.journal_id, self.journal)
+        self.assertIn("NLJ7RT61SV", tx.payment_id.memo, "the receipt number is on the payment")
+        self.assertTrue(
+            invoice.line_ids.filtered(lambda line: line.display_type == "payment_term").reconciled
+        )
+
+    def test_post_processing_again_changes_nothing(self):
+        tx = self._tx("HS-0002")
+        self._confirm(tx)
+        expiry = tx.isp_subscription_id.date_expiry
+        for _i in range(3):
+            tx._post_process()
+        self.assertEqual(tx.isp_subscription_id.date_expiry, expiry)
+        self.assertEqual(len(self.customer.isp_subscription_ids.invoice_ids), 1)
+        self.assertEqual(
+            self.env["account.payment"].search_count([("payment_transaction_id", "=", tx.id)]), 1
+        )
+
+    def test_pending_or_failed_transactions_give_nothing(self):
+        pending = self._tx("HS-0003")
+        pending._set_pending()
+        pending._post_process()
+        failed = self._tx("HS-0004")
+        failed._set_error("Insufficient funds")
+        failed._post_process()
+        cancelled = self._tx("HS-0005")
+        cancelled._set_canceled()
+        cancelled._post_process()
+        self.assertFalse(self.customer.isp_subscription_ids)
+        self.assertFalse((pending | failed | cancelled).isp_purchase_id)
+
+    def test_short_payment_gives_no_access_but_keeps_the_money_visible(self):
+        tx = self._tx("HS-0006", amount=900)
+        self._confirm(tx)
+        self.assertFalse(tx.isp_purchase_id)
+        self.assertFalse(self.customer.isp_subscription_ids)
+        self.assertIn("not applied", tx.state_message)
+        self.assertEqual(tx.payment_id.amount, 900, "the payment is recorded for staff")
+        self.assertFalse(
+            self.env["account.move"].search(
+                [("ref", "=", "HS-0006"), ("move_type", "=", "out_invoice")]
+            )
+        )
+
+    def test_transaction_without_bundle_is_left_alone(self):
+        tx = self._tx("HS-0007", isp_bundle_id=False)
+        self._confirm(tx)
+        self.assertFalse(tx.isp_purchase_id)
+        self.assertFalse(self.customer.isp_subscription_ids)
