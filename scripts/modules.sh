@@ -18,3 +18,9 @@ missing_modules() {
     done
     (IFS=,; echo "${missing[*]}")
 }
+
+# drop_db DB: drop a database and its filestore (odoo's `db drop` refuses while list_db = False).
+drop_db() {
+    dropdb -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U odoo --if-exists --force "$1" >/dev/null 2>&1 || true
+    rm -rf ".data/filestore/$1"
+}

@@ -155,7 +155,8 @@ stamp=.venv/.requirements.sha
 want=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "installing Python requirements"
-    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade "pip>=23" wheel
+    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade "pip>=23" wheel \
+        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
     .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt \
         2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
     echo "$want" >"$stamp"

@@ -28,7 +28,7 @@ install_checked() {
 
 echo "[test] installing $ISP_MODULES with demo data (what make run serves)"
 install_checked "${TEST_DB}_demo" artifacts/install-demo.log --with-demo
-"${ODOO[@]}" db -c odoo.conf drop "${TEST_DB}_demo" >/dev/null 2>&1 || true
+drop_db "${TEST_DB}_demo"
 
 echo "[test] installing $ISP_MODULES into $TEST_DB"
 install_checked "$TEST_DB" artifacts/install.log

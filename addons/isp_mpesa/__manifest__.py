@@ -8,4 +8,20 @@
     "license": "LGPL-3",
     "installable": True,
     "depends": ["isp_billing", "payment", "account_payment"],
+    "external_dependencies": {"python": ["cryptography", "requests"]},
+    "data": [
+        "security/isp_mpesa_security.xml",
+        "security/ir.model.access.csv",
+        "views/payment_isp_mpesa_templates.xml",
+        "views/payment_provider_views.xml",
+        "views/payment_transaction_views.xml",
+        "views/isp_mpesa_callback_views.xml",
+        "data/payment_provider_data.xml",
+        "data/ir_cron_data.xml",
+    ],
+    "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
+    "assets": {
+        "web.assets_frontend": ["isp_mpesa/static/src/interactions/payment_form.js"],
+    },
 }

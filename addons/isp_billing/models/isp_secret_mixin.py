@@ -95,6 +95,28 @@ class IspSecretMixin(models.AbstractModel):
         token = self.sudo()[self._isp_secret_fields[clear_field]]
         return self._isp_decrypt(token)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._isp_encrypt_vals(vals) for vals in vals_list])
+
+    def write(self, vals):
+        return super().write(self._isp_encrypt_vals(vals))
+
+    def _isp_encrypt_vals(self, vals):
+        """Clear values given to create/write are stored encrypted in that same write.
+
+        Done here rather than in the inverse: the clear fields share one compute, so Odoo would
+        run the inverse for all of them on a write of one, with the others read as empty.
+        """
+        if not any(clear in vals for clear in self._isp_secret_fields):
+            return vals
+        vals = dict(vals)
+        for clear_field, stored_field in self._isp_secret_fields.items():
+            if clear_field in vals:
+                clear = vals.pop(clear_field)
+                vals[stored_field] = self._isp_encrypt(clear) if clear else False
+        return vals
+
     def _compute_isp_secrets(self):
         for clear_field, stored_field in self._isp_secret_fields.items():
             for record in self:
@@ -115,19 +137,8 @@ class IspSecretMixin(models.AbstractModel):
                     record[clear_field] = False
 
     def _inverse_isp_secrets(self):
-        for clear_field, stored_field in self._isp_secret_fields.items():
-            for record in self:
-                clear = record[clear_field]
-                current = record.sudo()[stored_field]
-                if current and clear and record._isp_secret_matches(current, clear):
-                    continue
-                record.sudo()[stored_field] = record._isp_encrypt(clear) if clear else False
-
-    def _isp_secret_matches(self, token, clear):
-        try:
-            return self._isp_decrypt(token) == clear
-        except UserError:
-            return False
+        """Writes of the clear fields are encrypted by create/write (``_isp_encrypt_vals``);
+        the inverse only makes the computed clear fields editable."""
 
     @api.model
     def _isp_rotate_all_secrets(self):

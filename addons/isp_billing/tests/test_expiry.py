@@ -55,6 +55,15 @@ class TestExpiry(IspBillingCase):
         self.assertEqual([c[0] for c in changes], [128, 128, 44])
         self.assertTrue(all(c[1] == {"active"} and c[2] == {"expired"} for c in changes))
         self.assertFalse(due.partner_id.filtered("isp_access_until"))
+        # every expired subscription keeps a note of it in its chatter
+        notes = self.env["mail.message"].search(
+            [
+                ("model", "=", "isp.subscription"),
+                ("res_id", "in", due.ids),
+                ("body", "ilike", "Access expired"),
+            ]
+        )
+        self.assertEqual(len(notes), len(due))
         # a second run has nothing to do
         self.assertEqual(self._run_expiry_cron(), [])
 

@@ -64,3 +64,14 @@ class TestSecretMixin(TransactionCase):
         with keys(KEY_B):
             self.assertEqual(self.Secret._isp_decrypt(new), "s3cret")
             self.assertEqual(self.Secret._isp_rotate_all_secrets(), 0)
+
+    def test_writing_one_secret_leaves_the_others_alone(self):
+        fields_map = {"api_key": "api_key_encrypted", "passkey": "passkey_encrypted"}
+        with keys(KEY_A), patch.object(type(self.Secret), "_isp_secret_fields", fields_map):
+            vals = self.Secret._isp_encrypt_vals({"api_key": "k-123", "name": "Gateway"})
+            self.assertEqual(set(vals), {"api_key_encrypted", "name"})
+            self.assertEqual(self.Secret._isp_decrypt(vals["api_key_encrypted"]), "k-123")
+            cleared = self.Secret._isp_encrypt_vals({"passkey": False})
+            self.assertEqual(cleared, {"passkey_encrypted": False})
+            untouched = {"name": "x"}
+            self.assertIs(self.Secret._isp_encrypt_vals(untouched), untouched)

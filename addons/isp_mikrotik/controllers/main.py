@@ -1,0 +1,66 @@
+from werkzeug.exceptions import NotFound
+
+from odoo import http
+from odoo.http import request
+from odoo.tools import consteq
+
+
+class IspMikrotikController(http.Controller):
+    def _manager_router(self, router_id):
+        """The router, for an ISP manager who may read it (else 404)."""
+        user = request.env.user
+        if user._is_public() or not user.has_group("isp_billing.group_isp_manager"):
+            raise NotFound()
+        router = request.env["isp.router"].browse(router_id).exists()
+        if not router or not router.has_access("read"):
+            raise NotFound()
+        return router
+
+    @http.route(
+        "/isp_mikrotik/router/<int:router_id>/setup.rsc",
+        type="http",
+        auth="user",
+        methods=["GET"],
+        readonly=True,
+    )
+    def setup_script(self, router_id, **kwargs):
+        router = self._manager_router(router_id)
+        with_password = request.env.user.has_group("base.group_system")
+        script = router._isp_setup_script(with_password=with_password)
+        return request.make_response(
+            script,
+            headers=[
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Disposition", f'attachment; filename="isp-setup-{router.id}.rsc"'),
+                ("Cache-Control", "no-store"),
+            ],
+        )
+
+    @http.route(
+        "/isp_mikrotik/router/<int:router_id>/login.html",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        readonly=True,
+        sitemap=False,
+    )
+    def login_page(self, router_id, token=None, **kwargs):
+        """The router's hotspot login.html: for the router itself (with its set-up token, as
+        the set-up script fetches it) or for an ISP manager."""
+        if token:
+            router_sudo = request.env["isp.router"].sudo().browse(router_id).exists()
+            if not router_sudo or not consteq(token, router_sudo.setup_token or ""):
+                raise NotFound()
+            router = router_sudo
+            disposition = "inline"
+        else:
+            router = self._manager_router(router_id)
+            disposition = 'attachment; filename="login.html"'
+        return request.make_response(
+            router._isp_login_html(),
+            headers=[
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Disposition", disposition),
+                ("Cache-Control", "no-store"),
+            ],
+        )

@@ -1,0 +1,569 @@
+import logging
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from librouteros.exceptions import LibRouterosError, TrapError
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .. import routeros
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("unknown", "Not Checked"),
+    ("online", "Online"),
+    ("offline", "Offline"),
+    ("auth_error", "Authentication Error"),
+]
+# Retry delays after consecutive failures: 30 s, 1, 2, 4, 8, 16 min, then every 30 min.
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 1800
+
+
+def backoff_seconds(failures):
+    return min(BACKOFF_BASE_SECONDS * 2 ** max(failures - 1, 0), BACKOFF_MAX_SECONDS)
+
+
+class IspRouter(models.Model):
+    _name = "isp.router"
+    _description = "ISP Router (NAS)"
+    _inherit = ["mail.thread", "mail.activity.mixin", "isp.secret.mixin"]
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    _isp_secret_fields = {"password": "password_encrypted"}
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    site = fields.Char(help="Where the router stands (town, building, tower).")
+    host = fields.Char(
+        required=True, tracking=True, help="IP address or host name of the router's API."
+    )
+    use_tls = fields.Boolean(
+        string="Use TLS (api-ssl)", tracking=True, help="Connect to the api-ssl service (8729)."
+    )
+    port = fields.Integer(string="API Port", default=8728, required=True, tracking=True)
+    tls_verify = fields.Boolean(
+        string="Check Certificate",
+        default=True,
+        help="Refuse a router whose TLS certificate is not trusted. Routers usually have a "
+        "self-signed certificate: untick to accept it (the link is still encrypted).",
+    )
+    timeout = fields.Integer(
+        string="Timeout (s)", default=10, required=True, help="For each connection and reply."
+    )
+    username = fields.Char(required=True, default="isp-billing", tracking=True)
+    password_encrypted = fields.Char(copy=False, groups="base.group_system")
+    password = fields.Char(
+        compute="_compute_isp_secrets",
+        inverse="_inverse_isp_secrets",
+        groups="base.group_system",
+        help="Stored encrypted; visible to system administrators only.",
+    )
+    setup_token = fields.Char(
+        copy=False,
+        groups="base.group_system",
+        default=lambda self: secrets.token_urlsafe(24),
+        help="Lets the router itself download its login page (see the set-up script).",
+    )
+    service_hotspot = fields.Boolean(string="Hotspot", default=True)
+    service_pppoe = fields.Boolean(string="PPPoE")
+    hotspot_server = fields.Char(
+        default="all",
+        help="Hotspot server the users are created for ('all' for every server), and the "
+        "one the set-up script points at the captive page.",
+    )
+    captive_url = fields.Char(
+        string="Captive Page URL",
+        help="Where the router's login page sends customers. Default: this Odoo's /hotspot.",
+    )
+
+    # live status
+    state = fields.Selection(STATES, default="unknown", required=True, readonly=True)
+    status_message = fields.Char(readonly=True)
+    last_contact = fields.Datetime(readonly=True)
+    offline_since = fields.Datetime(readonly=True)
+    ros_version = fields.Char(string="RouterOS Version", readonly=True)
+    board_name = fields.Char(string="Board", readonly=True)
+    identity = fields.Char(readonly=True)
+    uptime = fields.Char(readonly=True)
+    cpu_load = fields.Integer(string="CPU Load (%)", readonly=True)
+    memory_free_mb = fields.Float(string="Free Memory (MB)", readonly=True, digits=(16, 1))
+    memory_total_mb = fields.Float(string="Total Memory (MB)", readonly=True, digits=(16, 1))
+    active_sessions = fields.Integer(readonly=True)
+
+    # sync
+    sync_state = fields.Selection(
+        [("never", "Never Synced"), ("ok", "In Sync"), ("error", "Error")],
+        default="never",
+        required=True,
+        readonly=True,
+    )
+    sync_message = fields.Text(readonly=True)
+    last_sync = fields.Datetime(string="Last Full Sync", readonly=True)
+    last_sync_attempt = fields.Datetime(readonly=True)
+    last_sync_writes = fields.Integer(readonly=True)
+    failure_count = fields.Integer(readonly=True, help="Consecutive failed contacts.")
+    next_retry = fields.Datetime(readonly=True, help="No contact before this (backoff).")
+
+    job_ids = fields.One2many("isp.router.job", "router_id", string="Sync Jobs")
+    session_ids = fields.One2many("isp.router.session", "router_id", string="Sessions")
+    pending_job_count = fields.Integer(compute="_compute_pending_job_count")
+
+    _port_valid = models.Constraint(
+        "CHECK(port > 0 AND port < 65536)", "The API port must be between 1 and 65535."
+    )
+    _timeout_valid = models.Constraint(
+        "CHECK(timeout > 0 AND timeout <= 120)", "The timeout must be between 1 and 120 s."
+    )
+
+    def _compute_pending_job_count(self):
+        counts = dict(
+            self.env["isp.router.job"]._read_group(
+                [("router_id", "in", self.ids), ("state", "=", "pending")],
+                ["router_id"],
+                ["__count"],
+            )
+        )
+        for router in self:
+            router.pending_job_count = counts.get(router, 0)
+
+    @api.onchange("use_tls")
+    def _onchange_use_tls(self):
+        if self.use_tls and self.port == 8728:
+            self.port = 8729
+        elif not self.use_tls and self.port == 8729:
+            self.port = 8728
+
+    # ------------------------------------------------------------------ connection
+
+    def _isp_services(self):
+        self.ensure_one()
+        return [
+            service
+            for service, enabled in (
+                ("hotspot", self.service_hotspot),
+                ("pppoe", self.service_pppoe),
+            )
+            if enabled
+        ]
+
+    def _isp_client(self, deadline=None):
+        """A logged-in :class:`routeros.Client` (use it as a context manager). Raises
+        :class:`routeros.RouterError`."""
+        self.ensure_one()
+        router = self.sudo()
+        try:
+            password = router._isp_secret("password") or ""
+        except UserError as exc:
+            raise routeros.RouterError("auth", str(exc)) from exc
+        return routeros.Client(
+            router.host,
+            router.port,
+            router.username,
+            password,
+            timeout=router.timeout,
+            tls=router.use_tls,
+            verify=router.tls_verify,
+            deadline=deadline,
+        )
+
+    def _isp_read_status(self, client):
+        """Read /system/resource and /system/identity; return the router's status values."""
+        resource = client.print(
+            ("system", "resource"),
+            ["uptime", "version", "cpu-load", "free-memory", "total-memory", "board-name"],
+        )
+        identity = client.print(("system", "identity"), ["name"])
+        row = resource[0] if resource else {}
+        return {
+            "ros_version": routeros.text(row.get("version")),
+            "board_name": routeros.text(row.get("board-name")),
+            "uptime": routeros.text(row.get("uptime")),
+            "cpu_load": routeros.to_int(row.get("cpu-load")),
+            "memory_free_mb": routeros.to_int(row.get("free-memory")) / routeros.MIB,
+            "memory_total_mb": routeros.to_int(row.get("total-memory")) / routeros.MIB,
+            "identity": routeros.text(identity[0].get("name")) if identity else False,
+        }
+
+    def _isp_record_success(self, values=None):
+        """The router answered: it is online (and any offline alert is closed)."""
+        now = fields.Datetime.now()
+        vals = {
+            "state": "online",
+            "status_message": False,
+            "last_contact": now,
+            "offline_since": False,
+            "failure_count": 0,
+            "next_retry": False,
+            **(values or {}),
+        }
+        for router in self:
+            router.write(vals)
+        self._isp_close_offline_alerts()
+
+    def _isp_record_failure(self, error):
+        """The router could not be reached or refused us: record it, back off."""
+        now = fields.Datetime.now()
+        for router in self:
+            failures = router.failure_count + 1
+            router.write(
+                {
+                    "state": "auth_error" if error.kind == "auth" else "offline",
+                    "status_message": router._isp_failure_text(error),
+                    "offline_since": router.offline_since or now,
+                    "failure_count": failures,
+                    "next_retry": now + timedelta(seconds=backoff_seconds(failures)),
+                }
+            )
+            _logger.info("Router %s (%s): %s", router.name, router.id, error.message)
+
+    def _isp_failure_text(self, error):
+        self.ensure_one()
+        if error.kind == "auth":
+            return self.env._(
+                "The router refused the user name or password: check the API user %(user)s "
+                "and its password on the router and here (router said: %(reason)s).",
+                user=self.username,
+                reason=error.message,
+            )
+        return error.message
+
+    # ------------------------------------------------------------------ buttons
+
+    def action_test_connection(self):
+        self.ensure_one()
+        self.check_access("write")
+        try:
+            with self._isp_client() as client:
+                values = self._isp_read_status(client)
+        except (routeros.RouterError, LibRouterosError, OSError) as exc:
+            error = (
+                exc
+                if isinstance(exc, routeros.RouterError)
+                else routeros.RouterError("offline", routeros.describe(exc, self.host, self.port))
+            )
+            if self.try_lock_for_update(allow_referencing=True):
+                self._isp_record_failure(error)
+            return self._isp_notify(self._isp_failure_text(error), "danger")
+        if self.try_lock_for_update(allow_referencing=True):
+            self._isp_record_success(values)
+        message = self.env._(
+            "Connected to %(identity)s: RouterOS %(version)s on %(board)s, up %(uptime)s.",
+            identity=values["identity"] or self.host,
+            version=values["ros_version"],
+            board=values["board_name"],
+            uptime=values["uptime"],
+        )
+        return self._isp_notify(message, "success")
+
+    def _isp_notify(self, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Router %(name)s", name=self.name),
+                "message": message,
+                "type": kind,
+                "sticky": kind == "danger",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_sync_now(self):
+        self.check_access("write")
+        self.env["isp.router.job"].sudo()._isp_enqueue_full(self, reason="manual", now=True)
+        return self._isp_notify(
+            self.env._("A full synchronisation is queued; it starts within seconds."), "info"
+        )
+
+    def action_view_jobs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("isp_mikrotik.isp_router_job_action")
+        action["domain"] = [("router_id", "=", self.id)]
+        action["context"] = {"search_default_pending": 1}
+        return action
+
+    def action_download_setup_script(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/isp_mikrotik/router/{self.id}/setup.rsc",
+            "target": "download",
+        }
+
+    def action_download_login_page(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/isp_mikrotik/router/{self.id}/login.html",
+            "target": "download",
+        }
+
+    def action_regenerate_setup_token(self):
+        self.sudo().write({"setup_token": secrets.token_urlsafe(24)})
+        return True
+
+    # ------------------------------------------------------------------ set-up files
+
+    def _isp_captive_url(self):
+        self.ensure_one()
+        return self.captive_url or f"{self.get_base_url().rstrip('/')}/hotspot"
+
+    def _isp_walled_garden_hosts(self):
+        """Hosts unauthenticated clients must reach: this Odoo (captive page) and the
+        payment pages of every enabled payment provider of the router's company."""
+        self.ensure_one()
+        hosts = []
+        for url in (self.get_base_url(), self._isp_captive_url()):
+            host = urlsplit(url).hostname
+            if host and host not in hosts:
+                hosts.append(host)
+        providers = (
+            self.env["payment.provider"]
+            .sudo()
+            .search([("state", "in", ("enabled", "test")), ("company_id", "=", self.company_id.id)])
+        )
+        for host in providers._isp_walled_garden_hosts():
+            if host not in hosts:
+                hosts.append(host)
+        return hosts
+
+    def _isp_login_html(self):
+        """The hotspot login.html: forwards the router's variables to the captive page."""
+        self.ensure_one()
+        fields_html = "\n".join(
+            f'      <input type="hidden" name="{name}" value="$({variable})"/>'
+            for name, variable in (
+                ("mac", "mac"),
+                ("ip", "ip"),
+                ("link-login-only", "link-login-only"),
+                ("link-orig", "link-orig"),
+                ("chap-id", "chap-id"),
+                ("chap-challenge", "chap-challenge"),
+                ("error", "error"),
+                ("server-name", "server-name"),
+                ("identity", "identity"),
+            )
+        )
+        action = self._isp_captive_url().replace('"', "%22")
+        return f"""<!DOCTYPE html>
+<html>
+  <head>
+    <meta charset="utf-8"/>
+    <meta name="viewport" content="width=device-width, initial-scale=1"/>
+    <title>Internet access</title>
+  </head>
+  <body onload="document.forms.isp.submit()">
+    <!-- ISP Billing Suite: router {self.id} ({self.name}). The router fills in $(...). -->
+    <form name="isp" action="{action}" method="get">
+      <input type="hidden" name="nas" value="{self.id}"/>
+{fields_html}
+      <noscript><button type="submit">Continue</button></noscript>
+    </form>
+  </body>
+</html>
+"""
+
+    def _isp_setup_script(self, with_password=False):
+        """A RouterOS script creating the API user and pointing the hotspot at the captive
+        page. Everything it adds carries the suite's comment tag."""
+        self.ensure_one()
+        router = self.sudo()
+        tag = routeros.TAG
+        password = router._isp_secret("password") if with_password else ""
+        password = (password or "").replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+        login_url = (
+            f"{self.get_base_url().rstrip('/')}/isp_mikrotik/router/{self.id}/login.html"
+            f"?token={router.setup_token}"
+        )
+        server = self.hotspot_server or "all"
+        lines = [
+            f"# ISP Billing Suite: set-up of router {self.name} (id {self.id}).",
+            "# Paste into a RouterOS terminal, or upload and /import it.",
+            "# Objects created here carry the comment "
+            f'"{tag}"; nothing else on the router is changed.',
+            "",
+            "# API user for Odoo (API, read and write only)",
+            f':if ([:len [/user group find name="{tag}"]] = 0) do={{ '
+            f'/user group add name="{tag}" policy=read,write,api,test,!ftp,!ssh,!telnet,'
+            f"!winbox,!web,!local,!reboot,!policy,!password,!sniff,!sensitive,!romon "
+            f'comment="{tag}" }}',
+        ]
+        if password:
+            lines.append(
+                f':if ([:len [/user find name="{self.username}"]] = 0) do={{ /user add '
+                f'name="{self.username}" group="{tag}" password="{password}" comment="{tag}" '
+                f'}} else={{ /user set [find name="{self.username}"] group="{tag}" '
+                f'password="{password}" }}'
+            )
+        else:
+            lines += [
+                "# Replace CHANGE-ME by the password stored on the router record in Odoo.",
+                f':if ([:len [/user find name="{self.username}"]] = 0) do={{ /user add '
+                f'name="{self.username}" group="{tag}" password="CHANGE-ME" comment="{tag}" }}',
+            ]
+        service = "api-ssl" if self.use_tls else "api"
+        lines += [
+            f"/ip service set {service} disabled=no port={self.port}",
+            "",
+            "# The hotspot's login page forwards customers to the captive page",
+            f'/tool fetch url="{login_url}" dst-path="hotspot/login.html" mode=https',
+        ]
+        if server != "all":
+            lines.append(
+                f'/ip hotspot profile set [find name=[/ip hotspot get [find name="{server}"] '
+                "profile]] login-by=http-chap,http-pap,cookie html-directory=hotspot"
+            )
+        else:
+            lines.append(
+                "/ip hotspot profile set [find] login-by=http-chap,http-pap,cookie "
+                "html-directory=hotspot"
+            )
+        lines += [
+            "",
+            "# Walled garden: Odoo and the payment pages, reachable before login",
+            f'/ip hotspot walled-garden remove [find comment="{tag}"]',
+            f'/ip hotspot walled-garden ip remove [find comment="{tag}"]',
+        ]
+        for host in self._isp_walled_garden_hosts():
+            lines += [
+                f'/ip hotspot walled-garden add dst-host="{host}" action=allow comment="{tag}"',
+                f'/ip hotspot walled-garden ip add dst-host="{host}" action=accept comment="{tag}"',
+            ]
+        return "\n".join(lines) + "\n"
+
+    # ------------------------------------------------------------------ server-side login
+
+    def _isp_hotspot_login(self, subscription, ip, mac):
+        """Log the client at ``ip``/``mac`` in on this router as ``subscription``'s user
+        (``/ip/hotspot/active/login``), provisioning the user first if the queue has not done
+        it yet. Returns ``{"ok": bool, "message": str}``; every outcome is in the access log.
+        """
+        self.ensure_one()
+        subscription.ensure_one()
+        Log = self.env["isp.access.log"]
+        partner = subscription.partner_id
+        if subscription.state != "active" or subscription.service_type != "hotspot":
+            reason = (
+                subscription.state
+                if subscription.state in ("expired", "suspended")
+                else ("no_subscription")
+            )
+            message = self.env._("This subscription is not an active hotspot subscription.")
+            Log._isp_log(False, reason, partner, mac=mac, ip=ip, message=message)
+            return {"ok": False, "message": message}
+        if subscription.company_id != self.company_id or not self.service_hotspot:
+            message = self.env._("This router does not serve this subscription.")
+            Log._isp_log(False, "invalid_request", partner, mac=mac, ip=ip, message=message)
+            return {"ok": False, "message": message}
+        subscription_sudo = subscription.sudo()
+        try:
+            with self._isp_client() as client:
+                result = self.env["isp.router.reconciler"]._isp_sync(
+                    self, client, subscription_sudo
+                )
+                if result.errors:
+                    raise routeros.RouterError("trap", "; ".join(result.errors.values()))
+                props = {
+                    "user": subscription_sudo.login,
+                    "password": subscription_sudo.password or "",
+                    "ip": ip,
+                }
+                if mac:
+                    props["mac-address"] = mac
+                client.command(routeros.HOTSPOT_ACTIVE, "login", **props)
+        except TrapError as exc:
+            message = self.env._("The router refused the login: %(reason)s", reason=str(exc))
+            Log._isp_log(False, "other", partner, mac=mac, ip=ip, message=message)
+            return {"ok": False, "message": message}
+        except (routeros.RouterError, LibRouterosError, OSError) as exc:
+            message = self.env._(
+                "The router cannot be reached right now; please try again in a moment."
+            )
+            reason = getattr(exc, "message", None) or routeros.describe(exc, self.host, self.port)
+            Log._isp_log(False, "other", partner, mac=mac, ip=ip, message=reason)
+            return {"ok": False, "message": message}
+        if mac:
+            self.env["isp.device"].sudo()._isp_register(partner, mac, ip=ip)
+        return {"ok": True, "message": self.env._("You are online.")}
+
+    # ------------------------------------------------------------------ health
+
+    @api.model
+    def _cron_check_health(self):
+        """Ping every router; alert the ISP managers of routers offline for too long; purge
+        old finished sync jobs."""
+        cron = self.env["ir.cron"]
+        routers = self.search([])
+        remaining = len(routers)
+        for router in routers:
+            remaining -= 1
+            if not router.try_lock_for_update(allow_referencing=True):
+                continue
+            router._isp_check_health()
+            if not cron._commit_progress(1, remaining=remaining):
+                break
+        self.env["isp.router.job"]._isp_purge_done()
+        return True
+
+    def _isp_check_health(self):
+        self.ensure_one()
+        try:
+            with self._isp_client() as client:
+                values = self._isp_read_status(client)
+                values["active_sessions"] = sum(
+                    len(client.print(routeros.MENUS[s][2], [".id"])) for s in self._isp_services()
+                )
+        except routeros.RouterError as exc:
+            self._isp_record_failure(exc)
+        except (LibRouterosError, OSError) as exc:
+            self._isp_record_failure(
+                routeros.RouterError("offline", routeros.describe(exc, self.host, self.port))
+            )
+        else:
+            self._isp_record_success(values)
+        self._isp_alert_if_offline()
+
+    def _isp_alert_if_offline(self):
+        activity_type = self.env.ref("isp_mikrotik.mail_activity_type_router_offline")
+        now = fields.Datetime.now()
+        for router in self.filtered(lambda r: r.state in ("offline", "auth_error")):
+            threshold = timedelta(minutes=router.company_id.isp_mikrotik_offline_alert_minutes)
+            if not router.offline_since or now - router.offline_since < threshold:
+                continue
+            if router.activity_ids.filtered(lambda a, t=activity_type: a.activity_type_id == t):
+                continue
+            managers = self.env.ref("isp_billing.group_isp_manager").user_ids.filtered(
+                lambda u, r=router: not u.share
+                and r.company_id in u.company_ids
+                and u.id != self.env.ref("base.user_root").id
+            )
+            for user in managers:
+                router.activity_schedule(
+                    activity_type_id=activity_type.id,
+                    summary=self.env._("Router %(name)s is unreachable", name=router.name),
+                    note=self.env._(
+                        "No contact since %(since)s: %(reason)s",
+                        since=fields.Datetime.to_string(router.offline_since),
+                        reason=router.status_message or "",
+                    ),
+                    user_id=user.id,
+                )
+
+    def _isp_close_offline_alerts(self):
+        activity_type = self.env.ref(
+            "isp_mikrotik.mail_activity_type_router_offline", raise_if_not_found=False
+        )
+        if not activity_type:
+            return
+        activities = self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
+        if activities:
+            activities.action_feedback(feedback=self.env._("The router is back online."))

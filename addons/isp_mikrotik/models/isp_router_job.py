@@ -1,0 +1,297 @@
+import logging
+import time
+from datetime import timedelta
+
+from librouteros.exceptions import LibRouterosError, TrapError
+
+from odoo import api, fields, models
+
+from .. import routeros
+from .isp_router import backoff_seconds
+
+_logger = logging.getLogger(__name__)
+
+# One router may hold the sync worker this long per turn; its remaining work waits for the
+# next turn, after the other routers had theirs.
+ROUTER_TIME_BOX_SECONDS = 60
+DONE_JOBS_KEPT_DAYS = 7
+
+
+class IspRouterJob(models.Model):
+    """A router's pending synchronisation: one subscription, or the whole router ('full').
+
+    Jobs are queued by billing events (state change, purchase) and by the periodic
+    reconciliation, processed by the 'ISP: router sync queue' cron, and stay pending (with
+    backoff and the last error) until the router has really been brought in line: nothing
+    is lost while a router is down."""
+
+    _name = "isp.router.job"
+    _description = "ISP Router Sync Job"
+    _order = "id desc"
+    _rec_name = "router_id"
+
+    router_id = fields.Many2one(
+        "isp.router", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    company_id = fields.Many2one(related="router_id.company_id", store=True, index=True)
+    kind = fields.Selection(
+        [("subscription", "Subscription"), ("full", "Full Reconciliation")],
+        required=True,
+        readonly=True,
+    )
+    subscription_id = fields.Many2one(
+        "isp.subscription", index="btree_not_null", ondelete="cascade", readonly=True
+    )
+    reason = fields.Selection(
+        [
+            ("state", "Subscription State Change"),
+            ("purchase", "New Period"),
+            ("periodic", "Periodic Reconciliation"),
+            ("manual", "Manual"),
+            ("retry", "Retry of a Failed Object"),
+        ],
+        readonly=True,
+    )
+    state = fields.Selection(
+        [("pending", "Pending"), ("done", "Done")],
+        default="pending",
+        required=True,
+        index=True,
+        readonly=True,
+    )
+    attempts = fields.Integer(readonly=True)
+    next_attempt = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
+    last_error = fields.Text(readonly=True)
+    date_done = fields.Datetime(readonly=True)
+    writes = fields.Integer(help="Changes written to the router by the run that did this job.")
+
+    _pending_due_idx = models.Index("(next_attempt, router_id) WHERE state = 'pending'")
+
+    # ------------------------------------------------------------------ queueing
+
+    def _isp_cron(self):
+        return self.env.ref("isp_mikrotik.ir_cron_isp_router_sync_queue")
+
+    @api.model
+    def _isp_enqueue(self, subscriptions, reason="state", routers=None):
+        """Queue the given subscriptions' sync on every router (or on ``routers``) of their
+        company serving their service, and wake the queue cron up."""
+        subscriptions = subscriptions.exists()
+        if not subscriptions:
+            return self.browse()
+        if routers is None:
+            routers = self.env["isp.router"].search(
+                [("company_id", "in", subscriptions.company_id.ids)]
+            )
+        if not routers:
+            return self.browse()
+        pending = self.search(
+            [
+                ("state", "=", "pending"),
+                ("kind", "=", "subscription"),
+                ("subscription_id", "in", subscriptions.ids),
+                ("router_id", "in", routers.ids),
+            ]
+        )
+        queued = {(job.router_id.id, job.subscription_id.id) for job in pending}
+        now = fields.Datetime.now()
+        vals_list = []
+        for subscription in subscriptions:
+            for router in routers:
+                if (
+                    router.company_id != subscription.company_id
+                    or subscription.service_type not in router._isp_services()
+                    or (router.id, subscription.id) in queued
+                ):
+                    continue
+                vals_list.append(
+                    {
+                        "router_id": router.id,
+                        "kind": "subscription",
+                        "subscription_id": subscription.id,
+                        "reason": reason,
+                        "next_attempt": max(now, router.next_retry or now),
+                    }
+                )
+        jobs = self.create(vals_list)
+        if jobs:
+            self._isp_cron()._trigger(min(jobs.mapped("next_attempt")))
+        return jobs
+
+    @api.model
+    def _isp_enqueue_full(self, routers, reason="periodic", now=False):
+        """Queue a full reconciliation of each router (unless one is pending already)."""
+        pending = self.search(
+            [("state", "=", "pending"), ("kind", "=", "full"), ("router_id", "in", routers.ids)]
+        )
+        moment = fields.Datetime.now()
+        if now:
+            pending.write({"next_attempt": moment})
+        vals_list = [
+            {
+                "router_id": router.id,
+                "kind": "full",
+                "reason": reason,
+                "next_attempt": moment if now else max(moment, router.next_retry or moment),
+            }
+            for router in routers - pending.router_id
+        ]
+        jobs = self.create(vals_list)
+        if jobs or (now and pending):
+            self._isp_cron()._trigger(min((jobs | pending).mapped("next_attempt")))
+        return jobs
+
+    @api.model
+    def _cron_schedule_full_sync(self):
+        """Periodic reconciliation: every active router gets a full sync queued."""
+        self._isp_enqueue_full(self.env["isp.router"].search([]), reason="periodic")
+        return True
+
+    # ------------------------------------------------------------------ processing
+
+    @api.model
+    def _cron_process_queue(self):
+        """Process due jobs router by router, each committed on its own: a failing or slow
+        router never blocks the others (time box, least recently served first)."""
+        cron = self.env["ir.cron"]
+        now = fields.Datetime.now()
+        due = self.search([("state", "=", "pending"), ("next_attempt", "<=", now)])
+        routers = due.router_id.filtered("active").sorted(
+            lambda r: (r.last_sync_attempt or fields.Datetime.from_string("1970-01-01"), r.id)
+        )
+        remaining = len(routers)
+        for router in routers:
+            remaining -= 1
+            if not router.try_lock_for_update(allow_referencing=True):
+                continue  # another worker is syncing it
+            jobs = due.filtered(lambda job, r=router: job.router_id == r)
+            unfinished = router._isp_process_jobs(jobs)
+            if not cron._commit_progress(len(jobs), remaining=remaining + unfinished):
+                break
+        self._isp_schedule_next_run()
+        return True
+
+    @api.model
+    def _isp_schedule_next_run(self):
+        later = self.search(
+            [("state", "=", "pending"), ("next_attempt", ">", fields.Datetime.now())],
+            order="next_attempt",
+            limit=1,
+        )
+        if later:
+            self._isp_cron()._trigger(later.next_attempt)
+
+    def _isp_mark_done(self, writes=0):
+        self.write(
+            {
+                "state": "done",
+                "date_done": fields.Datetime.now(),
+                "last_error": False,
+                "writes": writes,
+            }
+        )
+
+    def _isp_mark_failed(self, message):
+        now = fields.Datetime.now()
+        for job in self:
+            attempts = job.attempts + 1
+            job.write(
+                {
+                    "attempts": attempts,
+                    "last_error": message,
+                    "next_attempt": now + timedelta(seconds=backoff_seconds(attempts)),
+                }
+            )
+
+    @api.model
+    def _isp_purge_done(self):
+        limit = fields.Datetime.now() - timedelta(days=DONE_JOBS_KEPT_DAYS)
+        self.search([("state", "=", "done"), ("date_done", "<", limit)]).unlink()
+
+
+class IspRouter(models.Model):
+    _inherit = "isp.router"
+
+    def _isp_process_jobs(self, jobs):
+        """Run ``jobs`` (this router's due jobs) in one connection. Returns 1 when work is
+        left for another turn (time box), else 0."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        self.last_sync_attempt = now
+        if self.next_retry and self.next_retry > now:
+            jobs.write({"next_attempt": self.next_retry})
+            return 0
+        deadline = time.monotonic() + ROUTER_TIME_BOX_SECONDS
+        full = jobs.filtered(lambda j: j.kind == "full")
+        targeted = jobs - full
+        Reconciler = self.env["isp.router.reconciler"]
+        try:
+            with self.env.cr.savepoint(), self._isp_client(deadline=deadline) as client:
+                status = self._isp_read_status(client)
+                if full:
+                    result = Reconciler._isp_sync(self, client)
+                else:
+                    result = Reconciler._isp_sync(self, client, targeted.subscription_id.sudo())
+        except routeros.TimeBoxExceeded:
+            _logger.info("Router %s: time box reached, the rest waits for its next turn", self.id)
+            jobs.write({"next_attempt": fields.Datetime.now()})
+            return 1
+        except TrapError as exc:
+            message = self.env._("The router refused a command: %(reason)s", reason=str(exc))
+            jobs._isp_mark_failed(message)
+            self._isp_record_sync(False, message)
+            return 0
+        except routeros.RouterError as exc:
+            self._isp_record_failure(exc)
+            jobs._isp_mark_failed(self.status_message)
+            self._isp_record_sync(False, self.status_message)
+            return 0
+        except (LibRouterosError, OSError) as exc:
+            error = routeros.RouterError("offline", routeros.describe(exc, self.host, self.port))
+            self._isp_record_failure(error)
+            jobs._isp_mark_failed(self.status_message)
+            self._isp_record_sync(False, self.status_message)
+            return 0
+        self._isp_record_success(status)
+        self._isp_finish_jobs(jobs, full, result)
+        return 0
+
+    def _isp_finish_jobs(self, jobs, full, result):
+        failed_ids = set(result.errors)
+        if full:
+            # A full pass covers every pending job of this router queued before it started.
+            covered = self.env["isp.router.job"].search(
+                [
+                    ("router_id", "=", self.id),
+                    ("state", "=", "pending"),
+                    ("id", "<=", max(jobs.ids)),
+                    ("subscription_id", "not in", list(failed_ids)),
+                ]
+            )
+            (covered | full)._isp_mark_done(result.writes)
+            retry = self.env["isp.subscription"].browse(
+                [sid for sid in failed_ids if isinstance(sid, int)]
+            )
+            Job = self.env["isp.router.job"]
+            Job._isp_enqueue(retry, reason="retry", routers=self)
+            failing = Job.search(
+                [
+                    ("router_id", "=", self.id),
+                    ("state", "=", "pending"),
+                    ("subscription_id", "in", retry.ids),
+                ]
+            )
+            for job in failing:
+                job._isp_mark_failed(result.errors[job.subscription_id.id])
+            self.write({"last_sync": fields.Datetime.now(), "last_sync_writes": result.writes})
+        else:
+            for job in jobs:
+                error = result.errors.get(job.subscription_id.id)
+                if error:
+                    job._isp_mark_failed(error)
+                else:
+                    job._isp_mark_done(result.writes)
+        self._isp_record_sync(not result.errors, "\n".join(result.errors.values()))
+
+    def _isp_record_sync(self, ok, message):
+        self.write({"sync_state": "ok" if ok else "error", "sync_message": message or False})

@@ -1,0 +1,323 @@
+import calendar
+
+from librouteros.exceptions import TrapError
+
+from odoo import api, models
+
+from .. import routeros
+from ..routeros import MENUS, PROFILE_PROPS, USER_PROPS
+
+# Above this many names a targeted sync reads the whole menu instead of a long ?# query.
+MAX_QUERY_NAMES = 100
+EMPTY_MEANS_NONE = {"limit-uptime", "limit-bytes-total", "session-timeout", "rate-limit"}
+
+
+class SyncResult:
+    """What one reconciliation did: ``writes`` sent, ``errors`` per subscription id (or per
+    'profile:<name>' for profiles)."""
+
+    def __init__(self):
+        self.writes = 0
+        self.errors = {}
+
+
+class IspRouterReconciler(models.AbstractModel):
+    """Desired state (isp_billing) against actual state (the router, read with .proplist):
+    only the differences are written, only objects carrying the suite's comment tag are
+    changed or removed."""
+
+    _name = "isp.router.reconciler"
+    _description = "ISP Router Reconciler"
+
+    @api.model
+    def _isp_sync(self, router, client, subscriptions=None):
+        """Bring ``router`` in line, through the logged-in ``client``: every managed object
+        (``subscriptions`` None) or only those of ``subscriptions`` (and their profiles)."""
+        result = SyncResult()
+        writes_before = client.writes
+        for service in router._isp_services():
+            scope = None
+            if subscriptions is not None:
+                scope = subscriptions.filtered(
+                    lambda s, srv=service: s.service_type == srv
+                    and s.company_id == router.company_id
+                )
+                if not scope:
+                    continue
+            profiles = self._isp_sync_profiles(router, client, service, scope, result)
+            used = self._isp_sync_users(router, client, service, scope, result)
+            if scope is None:
+                self._isp_remove_orphan_profiles(client, service, profiles, used, result)
+        result.writes = client.writes - writes_before
+        return result
+
+    # ------------------------------------------------------------------ desired state
+
+    @api.model
+    def _isp_profile_spec(self, router, service, template):
+        limit = template.isp_device_limit or router.company_id.isp_default_device_limit or 1
+        timeout = 0
+        if template.isp_duration_unit in ("hours", "days"):
+            timeout = int(round(template.isp_duration_hours * 3600))
+        spec = {
+            "name": template._isp_mikrotik_profile_name(),
+            "rate-limit": template._isp_rate_limit(),
+            "session-timeout": timeout,
+            "comment": routeros.profile_tag(template.id),
+        }
+        if service == "hotspot":
+            spec["shared-users"] = limit
+        else:
+            spec["only-one"] = "yes" if limit == 1 else "no"
+        return spec
+
+    @api.model
+    def _isp_user_spec(self, router, service, subscription):
+        profile = subscription.bundle_id.product_tmpl_id._isp_mikrotik_profile_name()
+        if service == "pppoe":
+            return {
+                "name": subscription.login,
+                "password": subscription.password or "",
+                "service": "pppoe",
+                "profile": profile,
+                "disabled": False,
+                "comment": routeros.user_tag(subscription.id),
+            }
+        start, end = subscription.date_start, subscription.date_expiry
+        # The router counts uptime and bytes from the user's creation: the limits are the
+        # whole period's allowance, and a new period recreates the user (counters at zero).
+        return {
+            "name": subscription.login,
+            "password": subscription.password or "",
+            "profile": profile,
+            "server": router.hotspot_server or "all",
+            "limit-uptime": int((end - start).total_seconds()) if start and end else 0,
+            "limit-bytes-total": (subscription.data_cap_mb or 0) * routeros.MIB,
+            "disabled": False,
+            "comment": routeros.user_tag(subscription.id, self._isp_period(subscription)),
+        }
+
+    @staticmethod
+    def _isp_period(subscription):
+        if not subscription.date_start:
+            return None
+        return calendar.timegm(subscription.date_start.timetuple())
+
+    @staticmethod
+    def _isp_add_values(spec):
+        return {
+            prop: routeros.api_value(prop, value)
+            for prop, value in spec.items()
+            if not (prop in EMPTY_MEANS_NONE and not value) and value != ""
+        }
+
+    # ------------------------------------------------------------------ profiles
+
+    @api.model
+    def _isp_sync_profiles(self, router, client, service, scope, result):
+        _users_menu, menu, _active_menu, _user_prop = MENUS[service]
+        Template = self.env["product.template"].sudo()
+        if scope is None:
+            templates = Template.search(
+                [
+                    ("is_isp_bundle", "=", True),
+                    ("isp_service_type", "=", service),
+                    ("company_id", "in", [router.company_id.id, False]),
+                ]
+            )
+            active = (
+                self.env["isp.subscription"]
+                .sudo()
+                .search(
+                    [
+                        ("company_id", "=", router.company_id.id),
+                        ("service_type", "=", service),
+                        ("state", "=", "active"),
+                    ]
+                )
+            )
+            templates |= active.bundle_id.product_tmpl_id
+        else:
+            templates = scope.filtered(lambda s: s.state == "active").bundle_id.product_tmpl_id
+        specs = {}
+        for template in templates:
+            spec = self._isp_profile_spec(router, service, template)
+            specs[spec["name"]] = spec
+        props = (".id", *PROFILE_PROPS[service])
+        if scope is None:
+            actual = client.print(menu, props)
+        elif specs:
+            actual = client.print(menu, props, where=routeros.names_query("name", specs))
+        else:
+            actual = []
+        by_name = {routeros.text(row.get("name")): row for row in actual}
+        for name, spec in specs.items():
+            row = by_name.get(name)
+            try:
+                if row is None:
+                    client.add(menu, **self._isp_add_values(spec))
+                elif not routeros.PROFILE_TAG.match(routeros.text(row.get("comment"))):
+                    result.errors[f"profile:{name}"] = self.env._(
+                        "Profile %(name)s exists on the router but was not made by the suite: "
+                        "it is left alone. Rename the bundle's router profile or the router's.",
+                        name=name,
+                    )
+                else:
+                    changes = routeros.diff(spec, row, PROFILE_PROPS[service])
+                    if changes:
+                        client.set(menu, row[".id"], **changes)
+            except TrapError as exc:
+                result.errors[f"profile:{name}"] = self.env._(
+                    "Profile %(name)s: the router refused it: %(reason)s",
+                    name=name,
+                    reason=str(exc),
+                )
+        return {"specs": specs, "actual": by_name}
+
+    @api.model
+    def _isp_remove_orphan_profiles(self, client, service, profiles, used, result):
+        menu = MENUS[service][1]
+        for name, row in profiles["actual"].items():
+            if (
+                name in profiles["specs"]
+                or name in used
+                or not routeros.PROFILE_TAG.match(routeros.text(row.get("comment")))
+            ):
+                continue
+            try:
+                client.remove(menu, row[".id"])
+            except TrapError as exc:
+                result.errors[f"profile:{name}"] = self.env._(
+                    "Profile %(name)s could not be removed: %(reason)s", name=name, reason=str(exc)
+                )
+
+    # ------------------------------------------------------------------ users / secrets
+
+    @api.model
+    def _isp_sync_users(self, router, client, service, scope, result):
+        """Hotspot users or PPPoE secrets. Returns the profile names still in use."""
+        menu, _profile_menu, active_menu, user_prop = MENUS[service]
+        Subscription = self.env["isp.subscription"].sudo()
+        company = router.company_id
+        props = (".id", *USER_PROPS[service])
+        if scope is None:
+            active = Subscription.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("service_type", "=", service),
+                    ("state", "=", "active"),
+                ]
+            )
+            actual = client.print(menu, props)
+        else:
+            active = scope.filtered(lambda s: s.state == "active")
+            names = {s.login for s in scope if s.login}
+            if not names:
+                return set()
+            if len(names) > MAX_QUERY_NAMES:
+                actual = client.print(menu, props)
+            else:
+                actual = client.print(menu, props, where=routeros.names_query("name", names))
+            actual = [row for row in actual if routeros.text(row.get("name")) in names]
+
+        desired = {}
+        for subscription in active:
+            if subscription.login:
+                desired[subscription.login] = (
+                    subscription,
+                    self._isp_user_spec(router, service, subscription),
+                )
+        managed, foreign = {}, set()
+        for row in actual:
+            name = routeros.text(row.get("name"))
+            if routeros.parse_user_tag(row.get("comment")):
+                managed[name] = row
+            else:
+                foreign.add(name)
+
+        for name, (subscription, spec) in desired.items():
+            try:
+                self._isp_apply_user(
+                    client, service, menu, spec, managed.get(name), name in foreign
+                )
+            except TrapError as exc:
+                result.errors[subscription.id] = self.env._(
+                    "%(login)s: the router refused it: %(reason)s",
+                    login=name,
+                    reason=str(exc),
+                )
+            except ValueError as exc:
+                result.errors[subscription.id] = str(exc)
+
+        stale = {name: row for name, row in managed.items() if name not in desired}
+        tags = {name: routeros.parse_user_tag(row.get("comment")) for name, row in stale.items()}
+        states = {
+            sub.id: sub.state
+            for sub in Subscription.browse({tag[0] for tag in tags.values()}).exists()
+            if sub.company_id == company
+        }
+        policy = company.isp_mikrotik_inactive_action
+        offline = set()
+        for name, row in stale.items():
+            subscription_id = tags[name][0]
+            state = states.get(subscription_id)
+            try:
+                if state in ("expired", "suspended") and policy == "disable":
+                    if not routeros.same("disabled", True, row.get("disabled")):
+                        client.set(menu, row[".id"], disabled=True)
+                else:
+                    client.remove(menu, row[".id"])
+                offline.add(name)
+            except TrapError as exc:
+                result.errors[subscription_id] = self.env._(
+                    "%(login)s: the router refused the change: %(reason)s",
+                    login=name,
+                    reason=str(exc),
+                )
+        if offline:
+            self._isp_drop_sessions(client, active_menu, user_prop, offline)
+        used = {spec["profile"] for _sub, spec in desired.values()}
+        used |= {
+            routeros.text(row.get("profile"))
+            for name, row in managed.items()
+            if name not in desired
+            and states.get(tags[name][0]) in ("expired", "suspended")
+            and policy == "disable"
+        }
+        return used
+
+    def _isp_apply_user(self, client, service, menu, spec, row, foreign):
+        if foreign:
+            raise ValueError(
+                self.env._(
+                    "%(login)s: a user of that name exists on the router but was not made by "
+                    "the suite; it is left alone.",
+                    login=spec["name"],
+                )
+            )
+        if row is None:
+            client.add(menu, **self._isp_add_values(spec))
+            return
+        tag = routeros.parse_user_tag(row.get("comment"))
+        period = routeros.parse_user_tag(spec["comment"])[1]
+        if service == "hotspot" and tag[1] and period and tag[1] != period:
+            # a new period: start the router's counters again
+            client.remove(menu, row[".id"])
+            client.add(menu, **self._isp_add_values(spec))
+            return
+        changes = routeros.diff(spec, row, USER_PROPS[service])
+        if changes:
+            client.set(menu, row[".id"], **changes)
+
+    @api.model
+    def _isp_drop_sessions(self, client, active_menu, user_prop, names):
+        """Log out every active session of ``names``."""
+        where = routeros.names_query(user_prop, names) if len(names) <= MAX_QUERY_NAMES else None
+        sessions = client.print(active_menu, [".id", user_prop], where=where)
+        ids = [row[".id"] for row in sessions if routeros.text(row.get(user_prop)) in names]
+        for session_id in ids:
+            try:
+                client.remove(active_menu, session_id)
+            except TrapError:
+                continue  # the session ended by itself meanwhile
+        return len(ids)

@@ -1,0 +1,5 @@
+from . import test_simulator
+from . import test_sync
+from . import test_faults
+from . import test_sessions
+from . import test_router

@@ -1,0 +1,141 @@
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import get_db_name
+from odoo.tools import config
+
+from .common import MikrotikCase
+
+
+@tagged("post_install", "-at_install")
+class TestRouter(MikrotikCase):
+    def test_test_connection_reports_the_router(self):
+        result = self.router.action_test_connection()
+        self.assertEqual(result["params"]["type"], "success")
+        self.assertIn("RouterOS 7.16 (stable)", result["params"]["message"])
+        self.assertEqual(self.router.state, "online")
+        self.assertEqual(self.router.board_name, "hAP ax^2")
+        self.assertEqual(self.router.identity, "SimRouter")
+        self.assertGreater(self.router.memory_total_mb, 0)
+        self.sim.set_refuse(True)
+        result = self.router.action_test_connection()
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertIn("Connection refused", result["params"]["message"])
+        self.assertEqual(self.router.state, "offline")
+
+    def test_password_encrypted_and_for_admins_only(self):
+        self.assertNotIn(self.sim.password, self.router.sudo().password_encrypted)
+        self.assertEqual(self.router._isp_secret("password"), self.sim.password)
+        manager = new_test_user(
+            self.env,
+            "isp-mgr",
+            groups="isp_billing.group_isp_manager",
+            company_id=self.company.id,
+        )
+        router = self.router.with_user(manager)
+        self.assertTrue(router.name)
+        with self.assertRaises(AccessError):
+            router.read(["password"])
+        with self.assertRaises(AccessError):
+            router.read(["password_encrypted"])
+        # managers still test and sync (the password is read by the system, not shown)
+        self.assertEqual(router.action_test_connection()["params"]["type"], "success")
+
+    def test_multi_company(self):
+        other = self.env["res.company"].create({"name": "Other ISP"})
+        foreign = self.env["isp.router"].create(
+            {"name": "Theirs", "host": "10.9.9.9", "company_id": other.id}
+        )
+        user = new_test_user(
+            self.env, "isp-usr", groups="isp_billing.group_isp_user", company_id=self.company.id
+        )
+        visible = self.env["isp.router"].with_user(user).search([])
+        self.assertIn(self.router, visible)
+        self.assertNotIn(foreign, visible)
+
+    def test_offline_router_alerts_managers_once(self):
+        self.sim.set_refuse(True)
+        self.router._isp_check_health()
+        self.assertFalse(self.router.activity_ids)
+        self.router.offline_since = self.router.offline_since.replace(year=2000)
+        self.router._isp_check_health()
+        activities = self.router.activity_ids
+        self.assertTrue(activities)
+        self.assertIn("unreachable", activities[0].summary)
+        self.router._isp_check_health()
+        self.assertEqual(self.router.activity_ids, activities)
+        self.sim.set_refuse(False)
+        self.router._isp_check_health()
+        self.assertEqual(self.router.state, "online")
+        self.assertFalse(self.router.activity_ids)
+
+    def test_setup_script_and_login_page(self):
+        provider = self.env["payment.provider"].search([("code", "=", "stripe")], limit=1)
+        if provider:
+            provider.state = "test"
+        script = self.router._isp_setup_script(with_password=True)
+        self.assertIn(
+            f'/user add name="isp-billing" group="isp-billing" password="{self.sim.password}"',
+            script,
+        )
+        self.assertIn(f"port={self.sim.port}", script)
+        self.assertIn("hotspot/login.html", script)
+        self.assertIn(self.router.sudo().setup_token, script)
+        base_host = self.router.get_base_url().split("//")[1].split(":")[0].split("/")[0]
+        self.assertIn(f'walled-garden add dst-host="{base_host}"', script)
+        self.assertIn(f'walled-garden ip add dst-host="{base_host}"', script)
+        if provider:
+            self.assertIn('dst-host="js.stripe.com"', script)
+        self.assertNotIn(self.sim.password, self.router._isp_setup_script())
+        self.assertIn("CHANGE-ME", self.router._isp_setup_script())
+        page = self.router._isp_login_html()
+        for variable in (
+            "mac",
+            "ip",
+            "link-login-only",
+            "link-orig",
+            "chap-id",
+            "chap-challenge",
+            "error",
+        ):
+            self.assertIn(f'name="{variable}" value="$({variable})"', page)
+        self.assertIn(self.router._isp_captive_url(), page)
+
+    def test_settings_set_cron_intervals(self):
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.isp_mikrotik_reconcile_minutes, 5)
+        settings.isp_mikrotik_poll_minutes = 7
+        settings.execute()
+        cron = self.env.ref("isp_mikrotik.ir_cron_isp_router_poll_sessions")
+        self.assertEqual((cron.interval_number, cron.interval_type), (7, "minutes"))
+
+
+@tagged("post_install", "-at_install")
+class TestRouterDownloads(HttpCase):
+    def test_downloads(self):
+        router = self.env["isp.router"].create({"name": "R", "host": "10.1.1.1"})
+        new_test_user(
+            self.env, "isp-dl", groups="isp_billing.group_isp_manager", password="isp-dl-pass1"
+        )
+        new_test_user(
+            self.env, "isp-dl-user", groups="isp_billing.group_isp_user", password="isp-dl-pass2"
+        )
+        url = f"/isp_mikrotik/router/{router.id}"
+        # the router itself: no session, the database named as a single-database server would
+        # (the development odoo.conf's dbfilter names another database)
+        self.patch(config, "options", {**config.options, "dbfilter": ""})
+        public = {"X-Odoo-Database": get_db_name()}
+        self.assertEqual(self.url_open(f"{url}/login.html", headers=public).status_code, 404)
+        self.assertEqual(
+            self.url_open(f"{url}/login.html?token=wrong", headers=public).status_code, 404
+        )
+        response = self.url_open(f"{url}/login.html?token={router.setup_token}", headers=public)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("link-login-only", response.text)
+        self.authenticate("isp-dl-user", "isp-dl-pass2")
+        self.assertEqual(self.url_open(f"{url}/setup.rsc").status_code, 404)
+        self.authenticate("isp-dl", "isp-dl-pass1")
+        response = self.url_open(f"{url}/setup.rsc")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("CHANGE-ME", response.text)
+        self.assertIn("attachment", response.headers["Content-Disposition"])
+        self.assertEqual(self.url_open(f"{url}/login.html").status_code, 200)

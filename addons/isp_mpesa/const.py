@@ -1,0 +1,99 @@
+"""Wire-level facts of M-Pesa Daraja and ClickPesa (see docs/architecture.md, isp_mpesa)."""
+
+from datetime import timedelta, timezone
+
+# Daraja timestamps are in Kenya time (EAT, UTC+3, no daylight saving).
+KENYA_TZ = timezone(timedelta(hours=3), "EAT")
+
+DARAJA_HOSTS = {
+    "test": "https://sandbox.safaricom.co.ke",
+    "enabled": "https://api.safaricom.co.ke",
+}
+CLICKPESA_HOSTS = {
+    "test": "https://api.clickpesa.com/third-parties",
+    "enabled": "https://api.clickpesa.com/third-parties",
+}
+
+DARAJA_TOKEN_PATH = "oauth/v1/generate"
+DARAJA_STK_PATH = "mpesa/stkpush/v1/processrequest"
+DARAJA_QUERY_PATH = "mpesa/stkpushquery/v1/query"
+CLICKPESA_TOKEN_PATH = "generate-token"
+CLICKPESA_PREVIEW_PATH = "payments/preview-ussd-push-request"
+CLICKPESA_INITIATE_PATH = "payments/initiate-ussd-push-request"
+CLICKPESA_STATUS_PATH = "payments/%s"
+
+DARAJA_ACCOUNT_REFERENCE_MAX = 12
+DARAJA_DESCRIPTION_MAX = 13
+DARAJA_AMOUNT_MIN = 1
+DARAJA_AMOUNT_MAX = 250000
+
+# A cached token is renewed this long before it expires.
+TOKEN_MARGIN_SECONDS = 120
+
+DARAJA_INVALID_TOKEN = "404.001.03"
+DARAJA_PROCESSING = "500.001.1001"
+
+# Keys whose values never reach the logs (masked by the payment logger's filter).
+SENSITIVE_KEYS = {
+    "Password",
+    "access_token",
+    "token",
+    "Authorization",
+    "api-key",
+    "client-id",
+    "checksum",
+    "CallBackURL",
+    "consumer_key",
+    "consumer_secret",
+    "passkey",
+}
+
+# Keys masked in the callback payloads kept on transactions (personal data).
+PERSONAL_KEYS = {
+    "PhoneNumber",
+    "phoneNumber",
+    "paymentPhoneNumber",
+    "customerPhoneNumber",
+    "customerName",
+    "customerEmail",
+    "accountName",
+    "accountNumber",
+    "checksum",
+}
+
+# Daraja ResultCode -> transaction state (messages: payment.transaction._daraja_result).
+DARAJA_RESULT_STATES = {
+    "0": "done",
+    "1": "error",
+    "2": "error",
+    "3": "error",
+    "4": "error",
+    "8": "error",
+    "17": "error",
+    "1019": "cancel",
+    "1025": "error",
+    "1032": "cancel",
+    "1037": "error",
+    "2001": "error",
+    "2028": "error",
+    "8006": "error",
+    "SFC_IC0003": "error",
+}
+
+# Daraja errorCode -> message (the provider's own errorMessage is added for staff).
+DARAJA_ERROR_CODES = {
+    "400.002.02": "M-Pesa refused a field of the request",
+    "404.001.03": "M-Pesa refused the access token",
+    "404.001.01": "M-Pesa does not know this resource",
+    "405.001": "M-Pesa does not allow this method",
+    "500.001.1001": "M-Pesa refused the request",
+    "500.003.02": "M-Pesa is busy right now",
+    "500.003.03": "The M-Pesa API quota is used up",
+    "500.003.1001": "M-Pesa had an internal error",
+}
+
+CLICKPESA_DONE = {"SUCCESS", "SETTLED"}
+CLICKPESA_PENDING = {"PROCESSING", "PENDING", "ON-HOLD"}
+CLICKPESA_ERROR = {"FAILED", "REVERSED", "REFUNDED"}
+
+PROVIDER_CODES = ("daraja", "clickpesa")

@@ -1,0 +1,3 @@
+from . import isp_mpesa_callback
+from . import payment_provider
+from . import payment_transaction

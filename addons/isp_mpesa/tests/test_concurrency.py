@@ -1,0 +1,158 @@
+"""Exactly once over HTTP, for real: 20 duplicate callbacks (the simulator sends them one after
+the other) plus 10 concurrent ones, served by a separate Odoo server with 2 workers whose
+requests commit; the fixture is committed too, in a company of its own."""
+
+import threading
+import time
+import uuid
+from unittest.mock import patch
+
+import requests
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, tagged
+from odoo.tests.common import get_db_name
+from odoo.tools import config
+
+from .common import CREDENTIAL_KEY, SECRETS
+from .server import OdooServer
+from .simulators import DarajaSimulator
+
+
+@tagged("post_install", "-at_install")
+class TestCallbackConcurrency(BaseCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.startClassPatcher(patch.dict(config.options, {"isp_credential_key": CREDENTIAL_KEY}))
+        cls.registry = Registry(get_db_name())
+        cls.sim = DarajaSimulator(
+            consumer_key=SECRETS["consumer_key"],
+            consumer_secret=SECRETS["consumer_secret"],
+            passkey=SECRETS["passkey"],
+        ).start()
+        cls.addClassCleanup(cls.sim.stop)
+        cls.server = OdooServer(
+            get_db_name(), config.rcfile or "odoo.conf", workers=2, credential_key=CREDENTIAL_KEY
+        )
+        tag = uuid.uuid4().hex[:8]
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            kes = env.ref("base.KES")
+            kes.active = True
+            company = env["res.company"].create(
+                {"name": f"Race M-Pesa {tag}", "country_id": env.ref("base.ke").id}
+            )
+            env["account.chart.template"].try_loading("tz", company, install_demo=False)
+            company.currency_id = kes
+            company_id = company.id
+        with cls.registry.cursor() as cr:  # the chart is committed first
+            env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [company_id]})
+            company = env.company
+            bundle = env["product.template"].create(
+                {
+                    "name": "Daily",
+                    "is_isp_bundle": True,
+                    "list_price": 50,
+                    "isp_duration_value": 1,
+                    "isp_duration_unit": "days",
+                    "company_id": company.id,
+                    "taxes_id": [Command.clear()],
+                }
+            )
+            provider = env.ref("isp_mpesa.payment_provider_daraja").copy(
+                {"company_id": company.id, "name": f"M-Pesa {tag}"}
+            )
+            provider.write(
+                {
+                    "daraja_consumer_key": SECRETS["consumer_key"],
+                    "daraja_consumer_secret": SECRETS["consumer_secret"],
+                    "daraja_passkey": SECRETS["passkey"],
+                    "daraja_shortcode": "174379",
+                    "daraja_base_url": cls.sim.url,
+                    "isp_callback_base_url": cls.server.url,
+                    "isp_push_limit": 0,
+                    "state": "test",
+                }
+            )
+            provider._isp_ensure_journal()
+            env.ref("payment.payment_method_mpesa").active = True
+            cls.company_id, cls.bundle_id, cls.provider_id = (
+                company.id,
+                bundle.product_variant_id.id,
+                provider.id,
+            )
+            cls.tag = tag
+        cls.addClassCleanup(cls._disable_provider)
+        cls.server.start()
+        cls.addClassCleanup(cls.server.stop)
+
+    @classmethod
+    def _disable_provider(cls):
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["payment.provider"].browse(cls.provider_id).state = "disabled"
+
+    def _env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+
+    def test_30_callbacks_one_fulfilment(self):
+        reference = f"RACE-{self.tag}"
+        self.sim.next_result(code=0, delay=0.3, repeat=20)
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            tx = env["payment.transaction"].create(
+                {
+                    "provider_id": self.provider_id,
+                    "payment_method_id": env.ref("payment.payment_method_mpesa").id,
+                    "reference": reference,
+                    "amount": 50,
+                    "currency_id": env.ref("base.KES").id,
+                    "partner_id": env.ref("base.public_partner").id,
+                    "operation": "online_direct",
+                    "isp_bundle_id": self.bundle_id,
+                }
+            )
+            tx._isp_send_push("0712 000 111")
+            self.assertEqual(tx.state, "pending", tx.state_message)
+            checkout, token = tx.daraja_checkout_request_id, tx._daraja_callback_token()
+            tx_id = tx.id
+        # 10 more at once, while the simulator's 20 arrive
+        barrier = threading.Barrier(10)
+        statuses = []
+        url = f"{self.server.url}/payment/daraja/callback/{token}"
+
+        def fire():
+            barrier.wait(timeout=30)
+            time.sleep(0.4)  # once M-Pesa has decided (the simulator's delay)
+            response = requests.post(url, json=self.sim.callback_body(checkout), timeout=60)
+            statuses.append(response.status_code)
+
+        threads = [threading.Thread(target=fire) for _i in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        self.sim.wait_callbacks(timeout=120)
+        statuses += [status for _url, status, _body in self.sim.sent]
+        self.assertEqual(len(statuses), 30, self.sim.sent)
+        self.assertEqual(statuses.count(200), 1, f"{statuses}\n{self.server.tail()}")
+        self.assertEqual(statuses.count(409), 29, statuses)
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            tx = env["payment.transaction"].browse(tx_id)
+            self.assertEqual(tx.state, "done")
+            purchases = env["isp.purchase"].search([("reference", "=", reference)])
+            self.assertEqual(len(purchases), 1)
+            invoices = env["account.move"].search(
+                [("partner_id", "=", tx.partner_id.id), ("move_type", "=", "out_invoice")]
+            )
+            self.assertEqual(len(invoices), 1)
+            self.assertEqual(invoices.payment_state, "paid")
+            self.assertEqual(
+                env["account.payment"].search_count([("payment_transaction_id", "=", tx.id)]), 1
+            )
+            sub = purchases.subscription_id
+            self.assertEqual(sub.state, "active")
+            self.assertEqual((sub.date_expiry - sub.date_start).days, 1, "one period")

@@ -1,0 +1,329 @@
+import logging
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tools import config
+
+from .common import SECRETS, MpesaCase
+
+
+@tagged("post_install", "-at_install")
+class TestDaraja(MpesaCase):
+    def test_happy_path_active_subscription_paid_reconciled_invoice(self):
+        tx = self._push(phone="0712 345 678")
+        self.assertEqual(tx.state, "pending")
+        self.assertEqual(tx.isp_push_phone, "254712345678")
+        self.assertTrue(tx.daraja_checkout_request_id.startswith("ws_CO_"))
+        self.assertTrue(tx.daraja_merchant_request_id)
+        self.assertTrue(tx.partner_id.is_isp_customer, "the payer became the customer")
+        response = self._daraja_callback(tx, MpesaReceiptNumber="NLJ7RT61SV")
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(tx.provider_reference, "NLJ7RT61SV")
+        sub = tx.isp_subscription_id
+        self.assertEqual(sub.state, "active")
+        invoice = tx.isp_purchase_id.invoice_id
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(invoice.amount_total, 50)
+        self.assertEqual(tx.payment_id.journal_id, self.daraja.journal_id)
+        self.assertEqual(self.daraja.journal_id.code, "MPESA")
+        self.assertIn("NLJ7RT61SV", tx.payment_id.memo)
+        self.assertTrue(
+            invoice.line_ids.filtered(lambda line: line.display_type == "payment_term").reconciled
+        )
+        callback = tx.isp_callback_ids
+        self.assertEqual(callback.kind, "callback")
+        self.assertEqual(callback.receipt, "NLJ7RT61SV")
+        self.assertNotIn("254712345678", callback.payload, "the phone number is masked")
+        self.assertIn("*********678", callback.payload)
+
+    def test_every_failure_code_gives_its_state_and_message_and_no_access(self):
+        cases = {
+            1: ("error", "not enough money"),
+            2001: ("error", "PIN was wrong"),
+            1032: ("cancel", "You cancelled"),
+            1037: ("error", "could not be reached"),
+            17: ("error", "Wait 2 minutes"),
+            1019: ("cancel", "expired"),
+            1025: ("error", "could not be shown"),
+            2028: ("error", "not allowed"),
+            8006: ("error", "locked"),
+            4242: ("error", "did not go through"),
+        }
+        for code, (state, words) in cases.items():
+            with self.subTest(code=code):
+                tx = self._push(code=code)
+                self.assertEqual(self._daraja_callback(tx).status_code, 200)
+                self.assertEqual(tx.state, state)
+                self.assertIn(words, tx.state_message)
+                self.assertFalse(tx.isp_purchase_id)
+                self.assertFalse(tx.partner_id.isp_subscription_ids)
+
+    def test_forged_callbacks_are_refused_and_change_nothing(self):
+        tx = self._push()
+        before = self._snapshot(tx)
+        logger = "odoo.addons.isp_mpesa"
+        with self.assertLogs(logger, "WARNING") as logs:
+            wrong_token = self._daraja_callback(tx, token="x" * 64)
+            unknown = self._daraja_callback(
+                tx,
+                body=self.daraja_sim.callback_body(tx.daraja_checkout_request_id)
+                | {"Body": {"stkCallback": {"CheckoutRequestID": "ws_CO_000", "ResultCode": 0}}},
+            )
+            short = self._daraja_callback(tx, Amount=49)
+            garbage = self._daraja_callback(tx, body={"hello": "world"})
+        self.assertEqual(wrong_token.status_code, 403)
+        self.assertEqual(unknown.status_code, 404)
+        self.assertEqual(short.status_code, 400)
+        self.assertEqual(garbage.status_code, 400)
+        self.assertEqual(self._snapshot(tx), before, "nothing changed")
+        text = "\n".join(logs.output)
+        self.assertIn("wrong token", text)
+        self.assertIn("pays 49", text)
+        # the genuine callback still works, a replay afterwards is refused
+        self.assertEqual(self._daraja_callback(tx).status_code, 200)
+        done = self._snapshot(tx)
+        self.assertEqual(done[0], "done")
+        with self.assertLogs(logger, "WARNING") as logs:
+            replay = self._daraja_callback(tx)
+            replay_failed = self._daraja_callback(tx, ResultCode=1032)
+        self.assertEqual((replay.status_code, replay_failed.status_code), (409, 409))
+        self.assertEqual(self._snapshot(tx), done)
+        self.assertIn("replayed", logs.output[0])
+
+    def test_callback_from_a_foreign_currency_transaction_is_refused(self):
+        tx = self._push()
+        tx.currency_id = self.tzs  # cannot happen through the push; a forged state
+        before = self._snapshot(tx)
+        self.assertEqual(self._daraja_callback(tx).status_code, 400)
+        self.assertEqual(self._snapshot(tx), before)
+
+    def test_duplicate_callbacks_fulfil_once(self):
+        tx = self._push()
+        statuses = [self._daraja_callback(tx).status_code for _i in range(20)]
+        self.assertEqual(statuses.count(200), 1)
+        self.assertEqual(statuses.count(409), 19)
+        self.assertEqual(
+            self.env["isp.purchase"].search_count([("reference", "=", tx.reference)]), 1
+        )
+        self.assertEqual(len(tx.partner_id.isp_subscription_ids.invoice_ids), 1)
+
+    def test_status_query_must_confirm_the_callback(self):
+        tx = self._push(code=1032)  # M-Pesa knows the customer cancelled
+        response = self._daraja_callback(tx, ResultCode=0)  # a forged "paid" with the token
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(tx.state, "pending", "not applied without confirmation")
+        self.assertFalse(tx.isp_purchase_id)
+
+    def test_lost_callback_recovered_by_the_cron_and_timeout_ends(self):
+        paid = self._push()
+        waiting = self._push(delay=3600)  # the customer never answers the prompt
+        cancelled = self._push(code=1032)
+        self._run_poll_cron()
+        self.assertEqual(paid.state, "pending", "too early: 30 s not elapsed")
+        self._age(paid | waiting | cancelled, 40)
+        self._run_poll_cron()
+        self.assertEqual(paid.state, "done")
+        self.assertEqual(paid.isp_subscription_id.state, "active")
+        self.assertEqual(paid.isp_purchase_id.invoice_id.payment_state, "paid")
+        self.assertEqual(cancelled.state, "cancel")
+        self.assertEqual(waiting.state, "pending")
+        self._age(waiting, 200)
+        self._run_poll_cron()
+        self.assertEqual(waiting.state, "error")
+        self.assertIn("No confirmation", waiting.state_message)
+        self.assertFalse(waiting.isp_purchase_id)
+
+    def test_provider_down_then_back_nothing_lost(self):
+        tx = self._push()
+        self.daraja_sim.fail_next("500")
+        response = self._daraja_callback(tx, MpesaReceiptNumber="QWE123RTY")
+        self.assertEqual(response.status_code, 200, "kept, M-Pesa need not resend")
+        self.assertEqual(tx.state, "pending")
+        self.assertEqual(tx.isp_callback_ids.receipt, "QWE123RTY", "the receipt is kept")
+        self._age(tx, 40)
+        self._run_poll_cron()
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(tx.provider_reference, "QWE123RTY")
+        self.assertTrue(tx.isp_purchase_id)
+
+    def test_push_when_provider_refuses_times_out_or_fails(self):
+        # HTTP 500
+        self.daraja_sim.fail_next("500")
+        tx = self._push()
+        self.assertEqual(tx.state, "error")
+        self.assertIn("HTTP 500", tx.state_message)
+        # refused connection
+        self.daraja.daraja_base_url = "http://127.0.0.1:9"
+        self.daraja.daraja_token_expiry = fields.Datetime.now() - timedelta(seconds=1)
+        tx = self._push()
+        self.assertEqual(tx.state, "error")
+        self.assertIn("cannot be reached", tx.state_message)
+        # timeout
+        self.daraja.daraja_base_url = self.daraja_sim.url
+        self.daraja.isp_request_timeout = 1
+        self.daraja_sim.hang_seconds = 2
+        self._push()  # a token first
+        self.daraja_sim.fail_next("timeout")
+        with self._short_timeouts():
+            tx = self._push()
+        self.assertEqual(tx.state, "error")
+        self.assertIn("did not answer in time", tx.state_message)
+
+    def test_daraja_error_body_is_surfaced(self):
+        self.daraja.daraja_shortcode = "600000"
+        tx = self._push()
+        self.assertEqual(tx.state, "error")
+        self.assertIn("Invalid BusinessShortCode", tx.state_message)
+        self.assertIn("400.002.02", tx.state_message)
+
+    def test_token_cached_then_refreshed_on_expiry_and_on_refusal(self):
+        issued = self.daraja_sim.tokens_issued
+        self.daraja.daraja_token_expiry = False
+        self._push()
+        self._push()
+        self.assertEqual(self.daraja_sim.tokens_issued, issued + 1, "one token, cached")
+        self.daraja_sim.expire_tokens()  # Safaricom dropped it: 404.001.03
+        tx = self._push()
+        self.assertEqual(tx.state, "pending")
+        self.assertEqual(self.daraja_sim.tokens_issued, issued + 2)
+        self.daraja.daraja_token_expiry = fields.Datetime.now() + timedelta(seconds=30)
+        self._push()
+        self.assertEqual(self.daraja_sim.tokens_issued, issued + 2)
+        self.daraja.daraja_token_expiry = fields.Datetime.now() - timedelta(seconds=1)
+        self._push()
+        self.assertEqual(self.daraja_sim.tokens_issued, issued + 3, "renewed before expiry")
+
+    def test_phone_amount_and_field_limits(self):
+        with self.assertRaisesRegex(UserError, "too few digits"):
+            self._push(phone="0612")
+        with self.assertRaises(UserError):
+            self._push(phone="+255712345678")  # a Tanzanian number for M-Pesa Kenya
+        self.assertEqual(self._push(phone="+254 110 123456").isp_push_phone, "254110123456")
+        with self.assertRaisesRegex(UserError, "whole amounts"):
+            self._push(self._tx(amount=50.5))
+        long_ref = self._push(self._tx(reference="HOTSPOT/PAYMENT/0000001"))
+        self.assertEqual(long_ref.state, "pending", "AccountReference cut to 12 characters")
+        body = self.daraja_sim.requests[-1][3].decode()
+        self.assertIn('"AccountReference": "HOTSPOT/PAYM"', body)
+        self.daraja.write({"daraja_transaction_type": "till", "daraja_till_number": "5544332"})
+        self.daraja_sim.till = "5544332"
+        self.assertEqual(self._push().state, "pending", "till payments use the till as PartyB")
+        self.assertIn('"CustomerBuyGoodsOnline"', self.daraja_sim.requests[-1][3].decode())
+
+    def test_push_rate_limit_per_phone_and_per_address(self):
+        self.daraja.write({"isp_push_limit": 3, "isp_push_window": 120})
+        for _i in range(3):
+            self._push(phone="0722000001", client_ip="10.0.0.1")
+        with self.assertRaisesRegex(UserError, "Too many payment requests for this phone"):
+            self._push(phone="0722000001", client_ip="10.0.0.2")
+        with self.assertRaisesRegex(UserError, "Too many payment requests for this device"):
+            self._push(phone="0722000002", client_ip="10.0.0.1")
+        tx = self._tx()
+        with self.assertRaises(UserError):
+            self._push(tx, phone="0722000001")
+        self.assertEqual(tx.state, "draft", "a refused push changes nothing")
+        self.assertFalse(tx.isp_pushed_at)
+
+    def test_source_address_allow_list_proxy_aware(self):
+        self.daraja.daraja_allowed_ips = "196.201.214.200, 196.201.213.0/24"
+        tx = self._push()
+        headers = {"X-Forwarded-For": "196.201.214.200"}
+        self.assertEqual(self._daraja_callback(tx, headers=headers).status_code, 403)
+        with patch.dict(config.options, {"proxy_mode": True}):
+            spoofed = {"X-Forwarded-For": "196.201.214.200, 10.1.1.1"}
+            self.assertEqual(self._daraja_callback(tx, headers=spoofed).status_code, 403)
+            self.assertEqual(self._daraja_callback(tx, headers=headers).status_code, 200)
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(tx.isp_callback_ids.remote_addr, "196.201.214.200")
+
+    def test_push_route_needs_the_access_token(self):
+        tx = self._tx()
+        self.env.flush_all()
+        url = "/payment/isp_mpesa/push"
+        params = {"reference": tx.reference, "access_token": "nope", "phone": "0712345678"}
+        response = self.url_open(url, json={"params": params})
+        self.assertIn("403", response.text)
+        params["access_token"] = tx._isp_push_access_token()
+        result = self.url_open(url, json={"params": params}).json()["result"]
+        self.assertEqual(result["state"], "pending")
+        params["phone"] = "12"
+        tx2 = self._tx()
+        self.env.flush_all()
+        params.update(reference=tx2.reference, access_token=tx2._isp_push_access_token())
+        result = self.url_open(url, json={"params": params}).json()["result"]
+        self.assertEqual(result["state"], "draft")
+        self.assertTrue(result["error"])
+
+    def test_credentials_encrypted_admin_only_and_test_connection(self):
+        stored = self.daraja.sudo().daraja_consumer_secret_encrypted
+        self.assertNotIn(SECRETS["consumer_secret"], stored)
+        self.assertEqual(
+            self.daraja._isp_secret("daraja_consumer_secret"), SECRETS["consumer_secret"]
+        )
+        user = self.env["res.users"].create(
+            {
+                "name": "Accountant",
+                "login": "acc-mpesa",
+                "group_ids": [(6, 0, [self.env.ref("account.group_account_manager").id])],
+            }
+        )
+        with self.assertRaises(Exception):  # noqa: B017 - AccessError on a groups field
+            self.daraja.with_user(user).read(["daraja_consumer_secret"])
+        ok = self.daraja.action_isp_test_connection()["params"]
+        self.assertEqual(ok["type"], "success")
+        self.daraja.daraja_consumer_secret = "wrong"
+        failed = self.daraja.action_isp_test_connection()["params"]
+        self.assertEqual(failed["type"], "danger")
+        self.assertIn("Invalid Authentication", failed["message"])
+
+    def test_logs_contain_no_secret(self):
+        handler = _Capture()
+        root, odoo_logger = logging.getLogger(), logging.getLogger("odoo")
+        previous = root.level, odoo_logger.level
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
+        odoo_logger.setLevel(logging.DEBUG)
+        try:
+            self.daraja.daraja_token_expiry = False
+            tx = self._push()
+            self._daraja_callback(tx)
+            self.daraja.action_isp_test_connection()
+            self.daraja_sim.fail_next("500")
+            self._push()
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(previous[0])
+            odoo_logger.setLevel(previous[1])
+        text = "\n".join(handler.lines)
+        self.assertIn(tx.reference, text, "the flow was logged")
+        password = self.daraja._isp_daraja_password("2")[:12]
+        tokens = list(self.daraja_sim.tokens)
+        # (the per-transaction callback token is in the access log of the callback path,
+        # like any webhook path token: it only authenticates callbacks of that transaction)
+        for secret in [*SECRETS.values(), password, *tokens]:
+            self.assertNotIn(secret, text)
+
+    # helpers
+
+    def _age(self, txs, seconds):
+        for tx in txs:
+            tx.isp_pushed_at = fields.Datetime.now() - timedelta(seconds=seconds)
+
+    def _run_poll_cron(self):
+        Cron = type(self.env["ir.cron"])
+        with patch.object(Cron, "_commit_progress", lambda *a, **k: 60.0):
+            self.env["payment.transaction"]._cron_isp_mpesa_poll()
+        self.env.invalidate_all()
+
+
+class _Capture(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())

@@ -1,0 +1,90 @@
+from odoo import api, fields, models
+from odoo.tools.misc import formatLang
+
+from .isp_subscription import ACTIVATED_KEY, isp_sms_format_datetime, isp_sms_guard
+
+TEMPLATE_PAYMENT = "isp_sms.sms_template_isp_payment_confirmation"
+TEMPLATE_VOUCHER = "isp_sms.sms_template_isp_voucher_redemption"
+TEMPLATE_RENEWAL = "isp_sms.sms_template_isp_renewal_confirmation"
+
+
+class IspPurchase(models.Model):
+    _inherit = "isp.purchase"
+
+    isp_sms_amount = fields.Char(string="Amount (SMS text)", compute="_compute_isp_sms_texts")
+    isp_sms_duration = fields.Char(string="Duration (SMS text)", compute="_compute_isp_sms_texts")
+    isp_sms_end = fields.Char(string="Period End (SMS text)", compute="_compute_isp_sms_texts")
+
+    @api.depends("amount", "bundle_id", "date_end", "partner_id.tz")
+    @api.depends_context("lang")
+    def _compute_isp_sms_texts(self):
+        for purchase in self:
+            purchase.isp_sms_amount = purchase._isp_sms_format_amount()
+            purchase.isp_sms_duration = purchase._isp_sms_format_duration()
+            purchase.isp_sms_end = isp_sms_format_datetime(
+                self.env, purchase.date_end, purchase.partner_id, purchase.company_id
+            )
+
+    def _isp_sms_format_amount(self):
+        """ "TSh 1,000": the currency's symbol first, as written in East Africa (and in the
+        seed's texts), no decimals for whole amounts."""
+        currency = self.currency_id
+        amount = self.amount or 0.0
+        digits = 0 if float(amount).is_integer() else currency.decimal_places
+        number = formatLang(self.env, amount, digits=digits)
+        symbol = currency.symbol or currency.name or ""
+        return f"{symbol} {number}"
+
+    def _isp_sms_format_duration(self):
+        template = self.bundle_id.product_tmpl_id
+        value = template.isp_duration_value or 0
+        unit = template.isp_duration_unit or "days"
+        if unit == "hours":
+            return (
+                self.env._("%(count)s hour", count=value)
+                if value == 1
+                else self.env._("%(count)s hours", count=value)
+            )
+        if unit == "months":
+            return (
+                self.env._("%(count)s month", count=value)
+                if value == 1
+                else self.env._("%(count)s months", count=value)
+            )
+        return (
+            self.env._("%(count)s day", count=value)
+            if value == 1
+            else self.env._("%(count)s days", count=value)
+        )
+
+    # ------------------------------------------------------------------ hook
+
+    def _isp_fulfilled(self):
+        result = super()._isp_fulfilled()
+        isp_sms_guard(self, "confirmation SMS", self._isp_sms_confirm)
+        return result
+
+    def _isp_sms_renewals(self):
+        """Purchases that extended a running period: their subscription was not (re)activated
+        by this fulfilment (``isp.subscription._isp_sms_on_state_change`` notes activations
+        for the rest of the transaction; they are consumed here)."""
+        activated = self.env.cr.cache.setdefault(ACTIVATED_KEY, set())
+        renewals = self.filtered(lambda p: p.subscription_id.id not in activated)
+        activated.difference_update(self.subscription_id.ids)
+        return renewals
+
+    def _isp_sms_confirm(self):
+        purchases = self.filtered("subscription_id")
+        purchases.subscription_id._isp_sms_cancel_reminders()
+        vouchers = purchases.filtered(lambda p: p.source == "voucher")
+        renewals = purchases._isp_sms_renewals() - vouchers
+        for template, group in (
+            (TEMPLATE_VOUCHER, vouchers),
+            (TEMPLATE_RENEWAL, renewals),
+            (TEMPLATE_PAYMENT, purchases - vouchers - renewals),
+        ):
+            if group:
+                subscriptions = self.env["isp.subscription"].concat(
+                    *(purchase.subscription_id for purchase in group)
+                )
+                subscriptions._isp_sms_post(template, render_records=group)

@@ -1,0 +1,70 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+
+SEGMENTS = [
+    ("expired_7d", "Expired in the last 7 days"),
+    ("active_pppoe", "Active PPPoE"),
+    ("active_hotspot", "Active hotspot"),
+    ("active", "Active (any service)"),
+]
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    isp_sms_failure_date = fields.Datetime(
+        string="Last SMS Failure", readonly=True, copy=False, index="btree_not_null"
+    )
+    isp_sms_failure_reason = fields.Char(string="SMS Failure Reason", readonly=True, copy=False)
+    isp_sms_segment = fields.Selection(
+        SEGMENTS,
+        string="ISP Segment",
+        compute="_compute_isp_sms_segment",
+        search="_search_isp_sms_segment",
+        help="Customer segments for SMS campaigns, evaluated when the campaign is sent.",
+    )
+
+    def _compute_isp_sms_segment(self):
+        # Only meant for searching (mailing filters); a customer may be in several segments.
+        self.isp_sms_segment = False
+
+    @api.model
+    def _isp_segment_subscription_domain(self, segment):
+        if segment == "expired_7d":
+            since = fields.Datetime.now() - timedelta(days=7)
+            return Domain("state", "=", "expired") & Domain("date_expiry", ">=", since)
+        if segment == "active_pppoe":
+            return Domain("state", "=", "active") & Domain("service_type", "=", "pppoe")
+        if segment == "active_hotspot":
+            return Domain("state", "=", "active") & Domain("service_type", "=", "hotspot")
+        return Domain("state", "=", "active")
+
+    def _search_isp_sms_segment(self, operator, value):
+        if operator not in ("=", "in"):
+            return NotImplemented
+        segments = [value] if operator == "=" else list(value)
+        subscription_domain = Domain.OR(
+            self._isp_segment_subscription_domain(segment) for segment in segments
+        )
+        return (
+            Domain("is_isp_customer", "=", True)
+            & Domain("company_id", "in", self.env.companies.ids)
+            & Domain("isp_subscription_ids", "any", subscription_domain)
+        )
+
+    def _isp_sms_record_failure(self, reason):
+        """Show a final SMS failure on these customers (field + chatter note)."""
+        customers = self.filtered("is_isp_customer")
+        if not customers:
+            return
+        customers.sudo().write(
+            {"isp_sms_failure_date": fields.Datetime.now(), "isp_sms_failure_reason": reason}
+        )
+        for partner in customers.sudo():
+            partner.message_post(
+                body=self.env._("SMS not delivered: %(reason)s", reason=reason),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )

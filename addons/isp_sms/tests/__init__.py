@@ -1,0 +1,5 @@
+from . import test_gateway
+from . import test_notifications
+from . import test_reminders
+from . import test_delivery
+from . import test_campaign

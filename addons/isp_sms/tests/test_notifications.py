@@ -1,0 +1,114 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from .common import IspSmsCase
+
+
+@tagged("post_install", "-at_install")
+class TestNotifications(IspSmsCase):
+    def _thread_bodies(self, partner):
+        """SMS posted in chatters (not the credentials, which stay out of them)."""
+        return self._sms_of(partner).filtered("mail_message_id").mapped("body")
+
+    def test_payment_confirmation_once(self):
+        partner = self._customer("+255712300001")
+        purchase = self._fulfil(partner, self.daily, "TX-1")
+        self._fulfil(partner, self.daily, "TX-1")  # repeated callback: no new SMS
+        bodies = self._thread_bodies(partner)
+        self.assertEqual(len(bodies), 1, bodies)
+        end = purchase.isp_sms_end
+        self.assertEqual(
+            bodies[0],
+            "Payment confirmed! TSh 1,000 received. Your internet access is now active for "
+            f"1 day, until {end}. Thank you!",
+        )
+        # first activation: the login SMS, with the password, outside the chatter
+        subscription = purchase.subscription_id
+        credentials = self._sms_of(partner) - self._sms_of(partner).filtered("mail_message_id")
+        self.assertEqual(len(credentials), 1)
+        self.assertIn(subscription.sudo().password, credentials.body)
+        self.assertIn(subscription.login, credentials.body)
+        self.assertFalse(
+            any(subscription.sudo().password in (m.body or "") for m in subscription.message_ids),
+            "the password never lands in the chatter",
+        )
+        self._run_sms_queue()
+        self.assertEqual(len(self.nextsms.accepted), 2)
+
+    def test_swahili_customer(self):
+        partner = self._customer("+255712300002", lang="sw")
+        purchase = self._fulfil(partner, self.weekly, "TX-2")
+        bodies = self._thread_bodies(partner)
+        self.assertEqual(
+            bodies,
+            [
+                "Malipo yamethibitishwa! TSh 6,000 yamepokelewa. Huduma yako ya intaneti sasa "
+                f"iko hai kwa siku 7, hadi {purchase.isp_sms_end}. Asante!"
+            ],
+        )
+        credentials = self._sms_of(partner).filtered(lambda s: not s.mail_message_id)
+        self.assertTrue(credentials.body.startswith("Karibu!"), credentials.body)
+
+    def test_voucher_and_renewal(self):
+        partner = self._customer("+255712300003")
+        first = self._fulfil(partner, self.daily, "VOUCHER-1", source="voucher", invoice=False)
+        second = self._fulfil(partner, self.weekly, "TX-3")
+        bodies = self._thread_bodies(partner)
+        self.assertEqual(len(bodies), 2)
+        self.assertTrue(bodies[0].startswith("Voucher VOUCHER-1 redeemed!"), bodies[0])
+        self.assertEqual(
+            bodies[1],
+            "Renewal confirmed! TSh 6,000 received. Your internet access is extended by 7 days,"
+            f" until {second.isp_sms_end}. Thank you!",
+        )
+        self.assertEqual(first.subscription_id, second.subscription_id)
+
+    def test_expiry_and_suspension(self):
+        partner = self._customer("+255712300004")
+        purchase = self._fulfil(partner, self.daily, "TX-4")
+        subscription = purchase.subscription_id
+        subscription.action_suspend()
+        self.assertEqual(
+            self._thread_bodies(partner)[-1],
+            "Your internet access has been suspended. Please contact us for help.",
+        )
+        subscription.action_resume()
+        count = len(self._sms_of(partner))
+        subscription.write(
+            {
+                "date_start": self._now() - timedelta(days=1),
+                "date_expiry": self._now() - timedelta(minutes=1),
+            }
+        )
+        self._run_expiry_cron()
+        self._run_expiry_cron()
+        new = self._sms_of(partner)[count:]
+        self.assertEqual(len(new), 1, new.mapped("body"))
+        self.assertTrue(new.body.startswith("Your internet access expired on"), new.body)
+
+    def test_pppoe_credentials(self):
+        partner = self._customer("+255712300005")
+        purchase = self._fulfil(partner, self.pppoe, "TX-5")
+        credentials = self._sms_of(partner).filtered(lambda s: not s.mail_message_id)
+        self.assertTrue(credentials.body.startswith("Welcome! Your PPPoE login"), credentials.body)
+        self.assertIn(purchase.subscription_id.login, credentials.body)
+
+    def test_sms_failure_never_fails_billing(self):
+        partner = self._customer("+255712300006")
+        with patch(
+            "odoo.addons.isp_sms.models.isp_subscription.IspSubscription._isp_sms_post",
+            side_effect=ValueError("template broken"),
+        ):
+            purchase = self._fulfil(partner, self.daily, "TX-6")
+        self.assertEqual(purchase.subscription_id.state, "active")
+        self.assertFalse(self._thread_bodies(partner))
+
+    def test_customer_without_phone(self):
+        partner = self.env["res.partner"].create(
+            {"name": "No phone", "is_isp_customer": True, "company_id": self.company.id}
+        )
+        purchase = self._fulfil(partner, self.daily, "TX-7")
+        self.assertEqual(purchase.subscription_id.state, "active")
+        self.assertFalse(self._sms_of(partner))
