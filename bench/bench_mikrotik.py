@@ -255,8 +255,18 @@ def main():
         traceback.print_exc(file=sys.stdout)
     finally:
         if not args.keep_database:
+            # `odoo db drop` refuses while list_db = False: drop with PostgreSQL's own tool.
             subprocess.run(
-                odoo_cmd("db", "-c", args.config, "drop", args.database),
+                [
+                    "dropdb",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "odoo",
+                    "--if-exists",
+                    "--force",
+                    args.database,
+                ],
                 cwd=ROOT,
                 capture_output=True,
                 check=False,

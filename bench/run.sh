@@ -32,7 +32,8 @@ trap cleanup EXIT
 
 start=$SECONDS
 say "creating database $BENCH_DB with isp_billing (no demo data)"
-if ! "${ODOO[@]}" db -c odoo.conf init "$BENCH_DB" --country TZ --force >/dev/null 2>bench/results/install.log \
+drop_db "$BENCH_DB"
+if ! "${ODOO[@]}" db -c odoo.conf init "$BENCH_DB" --country TZ >/dev/null 2>bench/results/install.log \
     || ! "${ODOO[@]}" -c odoo.conf -d "$BENCH_DB" -i isp_billing --stop-after-init \
         --log-level=warn >>bench/results/install.log 2>&1; then
     say "could not create the database (see bench/results/install.log); no figures"

@@ -12,7 +12,8 @@ mkdir -p artifacts
 install_checked() {
     local db=$1 log=$2
     shift 2
-    "${ODOO[@]}" db -c odoo.conf init "$db" --country TZ --force "$@" >"${log%.log}-init.log" 2>&1 \
+    drop_db "$db"  # odoo's init --force cannot drop while list_db = False
+    "${ODOO[@]}" db -c odoo.conf init "$db" --country TZ "$@" >"${log%.log}-init.log" 2>&1 \
         || { tail -n 30 "${log%.log}-init.log"; echo "[test] FAILED: creating $db"; exit 1; }
     "${ODOO[@]}" -c odoo.conf -d "$db" -i "$ISP_MODULES" "$@" --stop-after-init \
         --log-level=info --logfile="$log" \
