@@ -283,21 +283,11 @@ class IspSubscription(models.Model):
     # ------------------------------------------------------------------ fulfilment
 
     @api.model
-    def _isp_fulfil(
-        self,
-        partner,
-        bundle,
-        source,
-        reference,
-        *,
-        amount=None,
-        journal=None,
-        payment=None,
-        invoice=True,
-        date=None,
-    ):
+    def _isp_fulfil(self, partner, bundle, source, reference, **options):
         """Activate or extend ``partner``'s access for ``bundle``, exactly once per
         (``source``, ``reference``). Every channel calls this: payment, voucher, manual.
+
+        Options (keyword only): ``amount``, ``journal``, ``payment``, ``invoice``, ``date``.
 
         :param partner: the ISP customer (res.partner)
         :param bundle: the bundle (product.product or product.template)
@@ -313,17 +303,7 @@ class IspSubscription(models.Model):
         :raise ConcurrencyError: when a concurrent transaction fulfils the same reference or
             the same customer; Odoo's request/cron retry then sees the committed result.
         """
-        return self.env["isp.purchase"]._isp_fulfil(
-            partner,
-            bundle,
-            source,
-            reference,
-            amount=amount,
-            journal=journal,
-            payment=payment,
-            invoice=invoice,
-            date=date,
-        )
+        return self.env["isp.purchase"]._isp_fulfil(partner, bundle, source, reference, **options)
 
     def _isp_apply_purchase(self, partner, bundle, start_at):
         """Find the customer's subscription for this service and extend or restart it, or

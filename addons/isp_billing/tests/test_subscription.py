@@ -58,7 +58,12 @@ class TestSubscription(IspBillingCase):
         sub.action_resume()
         self.assertEqual(sub.state, "active", "resumed before expiry: active again")
         sub.action_suspend()
-        sub.date_expiry = self._now() - timedelta(minutes=1)
+        sub.write(
+            {
+                "date_start": self._now() - timedelta(days=1),
+                "date_expiry": self._now() - timedelta(minutes=1),
+            }
+        )
         sub.action_resume()
         self.assertEqual(sub.state, "expired", "resumed after expiry: expired")
         sub.action_activate()

@@ -5,6 +5,7 @@ import pytz
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
+from odoo.exceptions import ConcurrencyError
 from odoo.tools import SQL, split_every
 from odoo.tools.misc import format_datetime
 
@@ -19,12 +20,20 @@ TEMPLATE_CREDENTIALS = {
 }
 ACTIVATED_KEY = "isp_sms.activated_subscription_ids"
 # concurrency errors must reach Odoo's retry loop instead of being swallowed
-RETRYABLE_ERRORS = (pg_errors.SerializationFailure, pg_errors.LockNotAvailable)
+RETRYABLE_ERRORS = (
+    pg_errors.SerializationFailure,
+    pg_errors.LockNotAvailable,
+    pg_errors.DeadlockDetected,
+    ConcurrencyError,
+)
 
 
 def isp_sms_guard(records, label, method, *args):
     """Run ``method(*args)`` in a savepoint; an error is logged, never raised, so that queueing
     an SMS cannot fail the billing change that fired it (concurrency errors excepted)."""
+    # The caller's own pending writes are flushed first, outside the guard: an error in the
+    # billing change itself must surface, not be swallowed here with the transaction aborted.
+    records.env.flush_all()
     try:
         with records.env.cr.savepoint():
             return method(*args)

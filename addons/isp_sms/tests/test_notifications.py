@@ -1,6 +1,8 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+from psycopg2.errors import CheckViolation
+
 from odoo.tests import tagged
 
 from .common import IspSmsCase
@@ -112,3 +114,16 @@ class TestNotifications(IspSmsCase):
         purchase = self._fulfil(partner, self.daily, "TX-7")
         self.assertEqual(purchase.subscription_id.state, "active")
         self.assertFalse(self._sms_of(partner))
+
+    def test_broken_billing_change_is_not_swallowed(self):
+        """The SMS hook never fails a billing change, but it must not hide the change's own
+        database error either (which would leave the transaction aborted)."""
+        partner = self._customer("+255712300009")
+        subscription = self._fulfil(partner, self.daily, "TX-9").subscription_id
+        with self.assertRaises(CheckViolation), self.cr.savepoint():
+            # expiry before start violates the subscription's CHECK constraint
+            subscription.write(
+                {"date_start": self._now(), "date_expiry": self._now() - timedelta(days=2)}
+            )
+            subscription.action_suspend()
+        self.assertEqual(subscription.state, "active")
