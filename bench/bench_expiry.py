@@ -23,6 +23,7 @@ from common import (
     Clock,
     autocommit_sql,
     clone_rows,
+    make_template_subscription,
     maybe_profile,
     median,
     new_env,
@@ -51,33 +52,7 @@ def setup_templates(env):
     SQL inserts copy."""
     from odoo import fields  # noqa: PLC0415
 
-    company = env.company
-    bundle = (
-        env["product.template"]
-        .create(
-            {
-                "name": "Bench Daily",
-                "is_isp_bundle": True,
-                "isp_service_type": "hotspot",
-                "list_price": 1000,
-                "isp_duration_value": 1,
-                "isp_duration_unit": "days",
-                "company_id": company.id,
-            }
-        )
-        .product_variant_id
-    )
-    partner = env["res.partner"].create(
-        {
-            "name": "Bench template customer",
-            "phone": "+255799999999",
-            "is_isp_customer": True,
-            "company_id": company.id,
-        }
-    )
-    subscription = env["isp.subscription"].create(
-        {"partner_id": partner.id, "bundle_id": bundle.id, "company_id": company.id}
-    )
+    bundle, partner, subscription = make_template_subscription(env, "Bench Daily", "+255799999999")
     subscription.action_activate()
     env.flush_all()
     assert subscription.state == "active" and subscription.date_expiry > fields.Datetime.now()

@@ -82,54 +82,29 @@ def drop_database(args):
         print(f"  dropped database {args.db}")
 
 
+BENCH_SECRETS = {
+    "consumer_key": "bench-key",
+    "consumer_secret": "bench-secret",
+    "passkey": "bench-passkey",
+}
+
+
 def fixture(odoo, registry, sim_url, server_url, count):
     """A Kenyan company, a bundle, an M-Pesa provider on the simulator, and ``count``
     pushed (pending) transactions. Returns (provider id, [(tx id, checkout, token)])."""
-    from odoo import Command  # noqa: PLC0415
+    from odoo.addons.isp_mpesa.tests.common import (  # noqa: PLC0415
+        create_committed_daraja_setup,
+    )
 
     tag = uuid.uuid4().hex[:8]
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        kes = env.ref("base.KES")
-        kes.active = True
-        company = env["res.company"].create(
-            {"name": f"Bench M-Pesa {tag}", "country_id": env.ref("base.ke").id}
-        )
-        env["account.chart.template"].try_loading("tz", company, install_demo=False)
-        company.currency_id = kes
-        company_id = company.id
+    company_id, bundle_id, provider_id = create_committed_daraja_setup(
+        registry, f"Bench M-Pesa {tag}", sim_url, server_url, BENCH_SECRETS
+    )
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"allowed_company_ids": [company_id]})
-        company, kes = env.company, env.ref("base.KES")
-        bundle = env["product.template"].create(
-            {
-                "name": "Daily",
-                "is_isp_bundle": True,
-                "list_price": 50,
-                "isp_duration_value": 1,
-                "isp_duration_unit": "days",
-                "company_id": company.id,
-                "taxes_id": [Command.clear()],
-            }
-        )
-        provider = env.ref("isp_mpesa.payment_provider_daraja").copy(
-            {"company_id": company.id, "name": f"M-Pesa {tag}"}
-        )
-        provider.write(
-            {
-                "daraja_consumer_key": "bench-key",
-                "daraja_consumer_secret": "bench-secret",
-                "daraja_passkey": "bench-passkey",
-                "daraja_shortcode": "174379",
-                "daraja_base_url": sim_url,
-                "isp_callback_base_url": server_url,
-                "isp_push_limit": 0,
-                "state": "test",
-            }
-        )
-        provider._isp_ensure_journal()
+        provider = env["payment.provider"].browse(provider_id)
         method = env.ref("payment.payment_method_mpesa")
-        method.active = True
+        kes = env.ref("base.KES")
         txs = env["payment.transaction"].create(
             [
                 {
@@ -140,7 +115,7 @@ def fixture(odoo, registry, sim_url, server_url, count):
                     "currency_id": kes.id,
                     "partner_id": env.ref("base.public_partner").id,
                     "operation": "online_direct",
-                    "isp_bundle_id": bundle.product_variant_id.id,
+                    "isp_bundle_id": bundle_id,
                 }
                 for n in range(count)
             ]
@@ -216,9 +191,9 @@ def main():
 
     registry = Registry(args.db)
     sim = DarajaSimulator(
-        consumer_key="bench-key",
-        consumer_secret="bench-secret",
-        passkey="bench-passkey",
+        consumer_key=BENCH_SECRETS["consumer_key"],
+        consumer_secret=BENCH_SECRETS["consumer_secret"],
+        passkey=BENCH_SECRETS["passkey"],
         send_callbacks=False,
     ).start()
     server = OdooServer(args.db, args.config, workers=args.workers, credential_key=key)

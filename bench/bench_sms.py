@@ -22,6 +22,7 @@ from common import (
     ROOT,
     Clock,
     clone_rows,
+    make_template_subscription,
     maybe_profile,
     new_env,
     open_registry,
@@ -95,31 +96,8 @@ def setup(env, sim, count):
     )
     company.isp_sms_gateway_id = gateway
     company.isp_reminder_hotspot_hours = 2
-    bundle = (
-        env["product.template"]
-        .create(
-            {
-                "name": "Bench SMS Daily",
-                "is_isp_bundle": True,
-                "isp_service_type": "hotspot",
-                "list_price": 1000,
-                "isp_duration_value": 1,
-                "isp_duration_unit": "days",
-                "company_id": company.id,
-            }
-        )
-        .product_variant_id
-    )
-    partner = env["res.partner"].create(
-        {
-            "name": "Bench SMS template",
-            "phone": "+255799999998",
-            "is_isp_customer": True,
-            "company_id": company.id,
-        }
-    )
-    subscription = env["isp.subscription"].create(
-        {"partner_id": partner.id, "bundle_id": bundle.id, "company_id": company.id}
+    bundle, partner, subscription = make_template_subscription(
+        env, "Bench SMS Daily", "+255799999998"
     )
     # an old expired state, so that the template itself is not due
     subscription.write({"state": "active"})

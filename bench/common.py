@@ -79,6 +79,39 @@ def autocommit_sql(db, *queries):
         cnx.close()
 
 
+def make_template_subscription(env, name, phone):
+    """A hotspot bundle, one ISP customer and one draft subscription made through the ORM in
+    the current company: the rows the benchmarks' SQL inserts copy."""
+    company = env.company
+    bundle = (
+        env["product.template"]
+        .create(
+            {
+                "name": name,
+                "is_isp_bundle": True,
+                "isp_service_type": "hotspot",
+                "list_price": 1000,
+                "isp_duration_value": 1,
+                "isp_duration_unit": "days",
+                "company_id": company.id,
+            }
+        )
+        .product_variant_id
+    )
+    partner = env["res.partner"].create(
+        {
+            "name": f"{name} customer",
+            "phone": phone,
+            "is_isp_customer": True,
+            "company_id": company.id,
+        }
+    )
+    subscription = env["isp.subscription"].create(
+        {"partner_id": partner.id, "bundle_id": bundle.id, "company_id": company.id}
+    )
+    return bundle, partner, subscription
+
+
 def table_columns(cr, table):
     cr.execute(
         "SELECT column_name FROM information_schema.columns "

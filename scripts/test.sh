@@ -13,6 +13,7 @@ install_checked() {
     local db=$1 log=$2
     shift 2
     drop_db "$db"  # odoo's init --force cannot drop while list_db = False
+    : >"$log"      # odoo's --logfile appends: start each run with an empty log
     "${ODOO[@]}" db -c odoo.conf init "$db" --country TZ "$@" >"${log%.log}-init.log" 2>&1 \
         || { tail -n 30 "${log%.log}-init.log"; echo "[test] FAILED: creating $db"; exit 1; }
     "${ODOO[@]}" -c odoo.conf -d "$db" -i "$ISP_MODULES" "$@" --stop-after-init \

@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from cryptography.fernet import Fernet
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command, api
 from odoo.tests import HttpCase
 from odoo.tests.common import _super_send, get_db_name
 from odoo.tools import config
@@ -217,3 +217,51 @@ class MpesaCase(HttpCase):
             classmethod(lambda cls, s, r, **kw: _super_send(s, r, **kw)),
         ):
             yield
+
+
+def create_committed_daraja_setup(registry, name, sim_url, server_url, secrets=None):
+    """A Kenyan company (KES) with its chart of accounts, a daily bundle (KES 50) and an M-Pesa
+    provider in test mode on the Daraja simulator, all committed, for tests and benchmarks
+    whose callbacks go through a separate Odoo server. The chart is committed before the
+    provider and its journal are set up. Returns (company id, bundle variant id, provider id).
+    """
+    secrets = secrets or SECRETS
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        kes = env.ref("base.KES")
+        kes.active = True
+        company = env["res.company"].create({"name": name, "country_id": env.ref("base.ke").id})
+        env["account.chart.template"].try_loading("tz", company, install_demo=False)
+        company.currency_id = kes
+        company_id = company.id
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [company_id]})
+        bundle = env["product.template"].create(
+            {
+                "name": "Daily",
+                "is_isp_bundle": True,
+                "list_price": 50,
+                "isp_duration_value": 1,
+                "isp_duration_unit": "days",
+                "company_id": company_id,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        provider = env.ref("isp_mpesa.payment_provider_daraja").copy(
+            {"company_id": company_id, "name": f"M-Pesa {name}"}
+        )
+        provider.write(
+            {
+                "daraja_consumer_key": secrets["consumer_key"],
+                "daraja_consumer_secret": secrets["consumer_secret"],
+                "daraja_passkey": secrets["passkey"],
+                "daraja_shortcode": "174379",
+                "daraja_base_url": sim_url,
+                "isp_callback_base_url": server_url,
+                "isp_push_limit": 0,
+                "state": "test",
+            }
+        )
+        provider._isp_ensure_journal()
+        env.ref("payment.payment_method_mpesa").active = True
+        return company_id, bundle.product_variant_id.id, provider.id

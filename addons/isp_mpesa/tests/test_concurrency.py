@@ -9,13 +9,13 @@ from unittest.mock import patch
 
 import requests
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 from odoo.tools import config
 
-from .common import CREDENTIAL_KEY, SECRETS
+from .common import CREDENTIAL_KEY, SECRETS, create_committed_daraja_setup
 from .server import OdooServer
 from .simulators import DarajaSimulator
 
@@ -37,53 +37,10 @@ class TestCallbackConcurrency(BaseCase):
             get_db_name(), config.rcfile or "odoo.conf", workers=2, credential_key=CREDENTIAL_KEY
         )
         tag = uuid.uuid4().hex[:8]
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            kes = env.ref("base.KES")
-            kes.active = True
-            company = env["res.company"].create(
-                {"name": f"Race M-Pesa {tag}", "country_id": env.ref("base.ke").id}
-            )
-            env["account.chart.template"].try_loading("tz", company, install_demo=False)
-            company.currency_id = kes
-            company_id = company.id
-        with cls.registry.cursor() as cr:  # the chart is committed first
-            env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [company_id]})
-            company = env.company
-            bundle = env["product.template"].create(
-                {
-                    "name": "Daily",
-                    "is_isp_bundle": True,
-                    "list_price": 50,
-                    "isp_duration_value": 1,
-                    "isp_duration_unit": "days",
-                    "company_id": company.id,
-                    "taxes_id": [Command.clear()],
-                }
-            )
-            provider = env.ref("isp_mpesa.payment_provider_daraja").copy(
-                {"company_id": company.id, "name": f"M-Pesa {tag}"}
-            )
-            provider.write(
-                {
-                    "daraja_consumer_key": SECRETS["consumer_key"],
-                    "daraja_consumer_secret": SECRETS["consumer_secret"],
-                    "daraja_passkey": SECRETS["passkey"],
-                    "daraja_shortcode": "174379",
-                    "daraja_base_url": cls.sim.url,
-                    "isp_callback_base_url": cls.server.url,
-                    "isp_push_limit": 0,
-                    "state": "test",
-                }
-            )
-            provider._isp_ensure_journal()
-            env.ref("payment.payment_method_mpesa").active = True
-            cls.company_id, cls.bundle_id, cls.provider_id = (
-                company.id,
-                bundle.product_variant_id.id,
-                provider.id,
-            )
-            cls.tag = tag
+        cls.company_id, cls.bundle_id, cls.provider_id = create_committed_daraja_setup(
+            cls.registry, f"Race M-Pesa {tag}", cls.sim.url, cls.server.url
+        )
+        cls.tag = tag
         cls.addClassCleanup(cls._disable_provider)
         cls.server.start()
         cls.addClassCleanup(cls.server.stop)
