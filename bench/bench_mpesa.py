@@ -3,15 +3,21 @@ Odoo server with 2 workers (prefork), next to a bare Odoo public JSON route meas
 same run and the same way.
 
 Each callback is the one Safaricom sends for a pushed transaction (CallBackURL with its token,
-then the STK status query to the loopback Daraja simulator, amount check, ``_process``,
-fulfilment: subscription, invoice, payment, reconciliation); its response comes back once the
-transaction is fulfilled, so "callbacks per second" are fulfilments per second.
+then the STK status query to the loopback Daraja simulator, amount check against the
+invoice-to-be, ``_process``, access: purchase and subscription); its response comes back once
+the customer has access, so "callbacks per second" are fulfilments per second. The invoice,
+the payment (with the receipt number) and the reconciliation are issued by isp_billing's
+invoicing job, triggered by each callback and run by the server's cron worker meanwhile (it
+shares the 2 cores): the bench also reports how long after the last callback every invoice
+was paid and reconciled.
 
 Self-contained: ``.venv/bin/python bench/bench_mpesa.py [--db isp_bench] [--count 100]
-[--clients 4]``. The database is created (``--country TZ``) and dropped when it does not
-exist; isp_mpesa is installed into it when missing. The fixture is a company of its own,
-committed, its provider disabled at the end. Prints figures, never fails (exit 0).
-Targets on 2 cores: >= 25 callbacks/s, p95 <= 300 ms.
+[--clients 4] [--cron-workers 1]`` (``--cron-workers 0``: the callbacks measured alone, the
+invoicing job run afterwards in this process). The database is created (``--country TZ``)
+and dropped when it does not exist; isp_mpesa, isp_sms and isp_mikrotik (whose hooks every
+callback runs: confirmation SMS, router sync) are installed into it when missing. The fixture
+is a company of its own, committed, its provider disabled at the end. Prints figures, never
+fails (exit 0). Targets on 2 cores: >= 25 callbacks/s, p95 <= 300 ms.
 """
 
 import os
@@ -23,9 +29,22 @@ import time
 import traceback
 import uuid
 
-from common import ROOT, parse_args, print_table, verdict, write_results
+from common import (
+    ROOT,
+    maybe_profile,
+    parse_args,
+    print_table,
+    record_queries,
+    top_queries,
+    verdict,
+    write_results,
+)
 
+# the callback runs the hooks of the whole suite: SMS confirmation and router sync
+MODULES = ("isp_mpesa", "isp_sms", "isp_mikrotik")
 TARGET_RATE = 25.0
+# callbacks profiled (with --profile) after the ones measured in-process
+PROFILED = 5
 TARGET_P95_MS = 300.0
 
 
@@ -35,7 +54,8 @@ def run(cmd, log):
 
 
 def ensure_database(args):
-    """Create the database and install isp_mpesa when needed. Returns True if created."""
+    """Create the database and install the modules a callback runs through when needed.
+    Returns True if created."""
     odoo = [sys.executable, "-m", "odoo"]
     log = ROOT / "bench" / "results" / "bench_mpesa_install.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -60,15 +80,19 @@ def ensure_database(args):
     cnx = psycopg2.connect(**dict(params, database=args.db))
     try:
         with cnx.cursor() as cur:
-            cur.execute("SELECT state FROM ir_module_module WHERE name = 'isp_mpesa'")
-            row = cur.fetchone()
+            cur.execute(
+                "SELECT name FROM ir_module_module WHERE name IN %s AND state = 'installed'",
+                [tuple(MODULES)],
+            )
+            missing = sorted(set(MODULES) - {row[0] for row in cur.fetchall()})
     finally:
         cnx.close()
-    if not row or row[0] != "installed":
-        print(f"  installing isp_mpesa into {args.db}")
-        cmd = [*odoo, "-c", args.config, "-d", args.db, "-i", "isp_mpesa", "--stop-after-init"]
+    if missing:
+        print(f"  installing {', '.join(missing)} into {args.db}")
+        modules = ",".join(missing)
+        cmd = [*odoo, "-c", args.config, "-d", args.db, "-i", modules, "--stop-after-init"]
         if run([*cmd, "--log-level=warn"], log):
-            raise RuntimeError(f"could not install isp_mpesa (see {log})")
+            raise RuntimeError(f"could not install {modules} (see {log})")
     return created
 
 
@@ -103,6 +127,9 @@ def fixture(odoo, registry, sim_url, server_url, count):
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"allowed_company_ids": [company_id]})
         provider = env["payment.provider"].browse(provider_id)
+        # the callbacks come within the run: the lost-callback poll (which would ask the
+        # simulator about every pushed transaction meanwhile) is not part of what is measured
+        provider.isp_poll_after = 3600
         method = env.ref("payment.payment_method_mpesa")
         kes = env.ref("base.KES")
         txs = env["payment.transaction"].create(
@@ -131,18 +158,20 @@ def fixture(odoo, registry, sim_url, server_url, count):
 
 def fire(requests_list, clients):
     """POST each (url, json) with ``clients`` threads; returns (wall seconds, latencies ms,
-    status codes)."""
+    status codes, CPU seconds the client threads used)."""
     import requests  # noqa: PLC0415
 
-    latencies, statuses = [], []
+    latencies, statuses, cpu = [], [], []
     lock = threading.Lock()
     queue = list(reversed(requests_list))
 
     def worker():
+        cpu_start = time.thread_time()
         session = requests.Session()
         while True:
             with lock:
                 if not queue:
+                    cpu.append(time.thread_time() - cpu_start)
                     return
                 url, body = queue.pop()
             start = time.perf_counter()
@@ -161,7 +190,140 @@ def fire(requests_list, clients):
         thread.start()
     for thread in threads:
         thread.join()
-    return time.perf_counter() - start, latencies, statuses
+    return time.perf_counter() - start, latencies, statuses, sum(cpu)
+
+
+def wait_invoiced(odoo, registry, tx_ids, timeout=300):
+    """Wait for the invoicing job to pay every fulfilled transaction's invoice. Returns
+    (fulfilled, invoices paid and reconciled with the receipt on the payment, seconds waited
+    after the last callback or None when not all were within ``timeout``)."""
+    start = time.perf_counter()
+    while True:
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            txs = env["payment.transaction"].browse(tx_ids)
+            fulfilled = txs.filtered("isp_purchase_id")
+            paid = fulfilled.filtered(
+                lambda tx: tx.isp_purchase_id.invoice_id.payment_state == "paid"
+                and tx.provider_reference in (tx.payment_id.memo or "")
+                and all(
+                    line.reconciled
+                    for line in tx.isp_purchase_id.invoice_id.line_ids
+                    if line.display_type == "payment_term"
+                )
+            )
+        waited = round(time.perf_counter() - start, 1)
+        if len(paid) == len(fulfilled):
+            return len(fulfilled), len(paid), waited
+        if waited > timeout:
+            return len(fulfilled), len(paid), None
+        time.sleep(0.5)
+
+
+def serve_in_process(db, url, body):
+    """POST ``body`` to ``url`` through Odoo's WSGI application in this thread: the code path
+    of a worker without the network. Returns (HTTP status, thread CPU ms, SQL queries)."""
+    from werkzeug.test import Client  # noqa: PLC0415
+
+    from odoo.http import root  # noqa: PLC0415
+
+    path = "/" + url.split("/", 3)[3]
+    thread = threading.current_thread()
+    start = time.thread_time()
+    response = Client(root).post(
+        path,
+        json=body,
+        headers={"X-Odoo-Database": db},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    cpu_ms = (time.thread_time() - start) * 1000
+    return response.status_code, cpu_ms, getattr(thread, "query_count", 0)
+
+
+def measure_in_process(odoo, registry, args, bare, calls, warm=3):
+    """Load-independent figures of one callback, before the server starts: SQL queries and
+    CPU ms (this thread only: the Daraja simulator answering the status query runs in another
+    thread) per callback and per bare route call, median of the measured calls after ``warm``
+    unmeasured ones (caches, templates), with the callbacks' normalized queries; then the
+    invoicing job run here on the purchases those callbacks made: queries and CPU ms per
+    purchase. ``--profile`` writes cProfiles of ``PROFILED`` more callbacks and of the job."""
+    for _i in range(warm):
+        serve_in_process(args.db, *bare)
+    bare_runs = [serve_in_process(args.db, *bare) for _i in range(10)]
+    profiled = PROFILED if args.profile else 0
+    for call in calls[:warm]:
+        serve_in_process(args.db, *call)
+    with record_queries() as counter:
+        runs = [serve_in_process(args.db, *call) for call in calls[warm : len(calls) - profiled]]
+    if profiled:  # profiled apart: cProfile slows what it measures
+        with maybe_profile(True, "mpesa_callback"):
+            for call in calls[len(calls) - profiled :]:
+                serve_in_process(args.db, *call)
+    measured = len(runs)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        # the in-process callbacks' purchases (and any other still to invoice)
+        purchases = env["isp.purchase"].search_count([("invoice_status", "=", "to_invoice")])
+        thread = threading.current_thread()
+        thread.query_count = 0
+        start = time.thread_time()
+        with maybe_profile(args.profile, "mpesa_invoicing"):
+            env["isp.purchase"]._cron_isp_invoice_purchases()
+        job_ms = (time.thread_time() - start) * 1000
+        job_queries = thread.query_count
+        invoiced = purchases - env["isp.purchase"].search_count(
+            [("invoice_status", "=", "to_invoice")]
+        )
+    return {
+        "callbacks_measured": measured,
+        "callback_statuses": sorted({status for status, _cpu, _q in runs}),
+        "callback_queries": statistics.median(q for _s, _c, q in runs),
+        "callback_cpu_ms": round(statistics.median(c for _s, c, _q in runs), 1),
+        "bare_queries": statistics.median(q for _s, _c, q in bare_runs),
+        "bare_cpu_ms": round(statistics.median(c for _s, c, _q in bare_runs), 1),
+        "invoiced_in_process": invoiced,
+        "invoicing_queries_per_purchase": round(job_queries / max(invoiced, 1), 1),
+        # with --profile, slowed by cProfile
+        "invoicing_cpu_ms_per_purchase": round(job_ms / max(invoiced, 1), 1),
+        "top_queries": top_queries(counter, limit=25),
+    }
+
+
+def process_cpu_seconds(pids):
+    """User + system CPU seconds of these processes and their children (the Odoo server and
+    its workers), from /proc."""
+    import psutil  # noqa: PLC0415
+
+    total = 0.0
+    for pid in pids:
+        try:
+            process = psutil.Process(pid)
+            for proc in [process, *process.children(recursive=True)]:
+                times = proc.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
+def db_cpu_seconds(dbname):
+    """User + system CPU seconds of the PostgreSQL backends connected to ``dbname`` (the
+    server's pooled connections; short-lived connections are missed), plus the WAL writer
+    (commits)."""
+    import psutil  # noqa: PLC0415
+
+    total = 0.0
+    for proc in psutil.process_iter(["cmdline"]):
+        title = " ".join(proc.info["cmdline"] or [])
+        if not title.startswith("postgres:"):
+            continue
+        if f" {dbname} " in title or title.endswith("walwriter"):
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+    return total
 
 
 def p95(values):
@@ -169,7 +331,14 @@ def p95(values):
 
 
 def main():
-    args = parse_args(__doc__.splitlines()[0], count=100, clients=4, workers=2)
+    args = parse_args(
+        __doc__.splitlines()[0],
+        count=100,
+        clients=4,
+        workers=2,
+        cron_workers=1,
+        in_process=13,
+    )
     os.chdir(ROOT)
     import odoo  # noqa: PLC0415
     from odoo.tools import config  # noqa: PLC0415
@@ -196,54 +365,150 @@ def main():
         passkey=BENCH_SECRETS["passkey"],
         send_callbacks=False,
     ).start()
-    server = OdooServer(args.db, args.config, workers=args.workers, credential_key=key)
+    server = OdooServer(
+        args.db,
+        args.config,
+        workers=args.workers,
+        credential_key=key,
+        cron_workers=args.cron_workers,
+    )
     provider_id = None
     try:
-        print(f"  fixture: {args.count} pushed transactions")
-        provider_id, rows = fixture(odoo, registry, sim.url, server.url, args.count)
+        inproc = args.in_process if args.in_process > 3 else 0
+        inproc += PROFILED if inproc and args.profile else 0
+        print(f"  fixture: {args.count} + {inproc} pushed transactions")
+        provider_id, all_rows = fixture(odoo, registry, sim.url, server.url, args.count + inproc)
+        rows, rows_in = all_rows[inproc:], all_rows[:inproc]
+        bare_path = "/web/webclient/version_info"
+        bare_body = {"jsonrpc": "2.0", "method": "call", "params": {}}
+
+        def callbacks(base_url, some_rows):
+            return [
+                (f"{base_url}/payment/daraja/callback/{token}", sim.callback_body(checkout))
+                for _tx, checkout, token in some_rows
+            ]
+
+        unit = None
+        if inproc:
+            print(f"  in-process: {inproc} callbacks through Odoo's WSGI application")
+            unit = measure_in_process(
+                odoo,
+                registry,
+                args,
+                (server.url + bare_path, bare_body),
+                callbacks(server.url, rows_in),
+            )
         print(f"  starting Odoo with {args.workers} workers on {server.url}")
         server.start()
         server.warm_up()
-        bare_url = f"{server.url}/web/webclient/version_info"
-        bare_body = {"jsonrpc": "2.0", "method": "call", "params": {}}
+        bare_url = server.url + bare_path
         fire([(bare_url, bare_body)] * (args.workers * 4), args.clients)  # warm-up
+        def cpu():
+            return (
+                time.process_time(),
+                process_cpu_seconds([server.process.pid]),
+                db_cpu_seconds(args.db),
+            )
+
+        cpu_before = cpu()
         bare = fire([(bare_url, bare_body)] * args.count, args.clients)
-        calls = [
-            (f"{server.url}/payment/daraja/callback/{token}", sim.callback_body(checkout))
-            for _tx, checkout, token in rows
-        ]
-        cb = fire(calls, args.clients)
-        with registry.cursor() as cr:
-            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-            txs = env["payment.transaction"].browse([row[0] for row in rows])
-            fulfilled = len(txs.filtered("isp_purchase_id"))
-            paid = len(txs.isp_purchase_id.invoice_id.filtered(lambda m: m.payment_state == "paid"))
+        cpu_bare = cpu()
+        cb = fire(callbacks(server.url, rows), args.clients)
+        cpu_cb = cpu()
+        if not args.cron_workers:  # --cron-workers 0: callbacks alone, then the job here
+            with registry.cursor() as cr:
+                odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})[
+                    "isp.purchase"
+                ]._cron_isp_invoice_purchases()
+        fulfilled, paid, drain = wait_invoiced(odoo, registry, [row[0] for row in rows])
         results = {}
-        for name, (wall, lat, statuses) in (("bare JSON route", bare), ("M-Pesa callback", cb)):
+        phases = (
+            ("bare JSON route", bare, cpu_before, cpu_bare),
+            ("M-Pesa callback", cb, cpu_bare, cpu_cb),
+        )
+        for name, (wall, lat, statuses, client_cpu), before, after in phases:
             results[name] = {
                 "requests": len(lat),
                 "ok": sum(1 for s in statuses if s == 200),
                 "per_second": round(len(lat) / wall, 1),
                 "p50_ms": round(statistics.median(lat), 1),
                 "p95_ms": round(p95(lat), 1),
+                # CPU per request: the Odoo server (workers + cron worker), the bench's client
+                # threads, and the rest of this process (the Daraja simulator's answers)
+                "server_cpu_ms": round((after[1] - before[1]) * 1000 / len(lat), 1),
+                "db_cpu_ms": round((after[2] - before[2]) * 1000 / len(lat), 1),
+                "client_cpu_ms": round(client_cpu * 1000 / len(lat), 1),
+                "simulator_cpu_ms": round(
+                    max(after[0] - before[0] - client_cpu, 0) * 1000 / len(lat), 1
+                ),
+                "client_core_share": round(client_cpu / wall, 2),
             }
+            r = results[name]
+            machine_ms = r["server_cpu_ms"] + r["db_cpu_ms"] + r["client_cpu_ms"]
+            machine_ms += r["simulator_cpu_ms"]
+            # what 2 idle cores could serve, CPU-bound: a figure the machine's load does not
+            # change (much)
+            r["cpu_bound_per_second_2_cores"] = round(2000 / machine_ms, 1) if machine_ms else None
         rate = results["M-Pesa callback"]["per_second"]
         p95_ms = results["M-Pesa callback"]["p95_ms"]
         print_table(
-            f"Callback → fulfilled over loopback, {args.workers} workers, {args.clients} clients",
-            ["route", "requests", "HTTP 200", "per s", "p50 ms", "p95 ms"],
+            f"Callback → fulfilled over loopback, {args.workers} workers, {args.cron_workers}"
+            f" cron worker(s), {args.clients} clients",
             [
-                [name, r["requests"], r["ok"], r["per_second"], r["p50_ms"], r["p95_ms"]]
+                "route",
+                "requests",
+                "HTTP 200",
+                "per s",
+                "p50 ms",
+                "p95 ms",
+                "Odoo CPU ms/req",
+                "DB CPU ms/req",
+                "client CPU ms/req",
+                "sim CPU ms/req",
+                "CPU-bound/s on 2 cores",
+            ],
+            [
+                [
+                    name,
+                    r["requests"],
+                    r["ok"],
+                    r["per_second"],
+                    r["p50_ms"],
+                    r["p95_ms"],
+                    r["server_cpu_ms"],
+                    r["db_cpu_ms"],
+                    r["client_cpu_ms"],
+                    r["simulator_cpu_ms"],
+                    r["cpu_bound_per_second_2_cores"],
+                ]
                 for name, r in results.items()
             ],
         )
-        print(f"  fulfilled: {fulfilled}/{args.count}, invoices paid: {paid}")
+        client_share = results["M-Pesa callback"]["client_core_share"]
+        print(f"  bench client threads used {client_share:.0%} of one core during the callbacks")
+        print(
+            f"  fulfilled: {fulfilled}/{args.count}; invoices paid and reconciled, receipt on the"
+            f" payment: {paid}/{fulfilled}, the last {drain} s after the last callback"
+        )
         if fulfilled < args.count:
             from collections import Counter  # noqa: PLC0415
 
             print(f"  callback statuses: {dict(Counter(cb[2]))}")
             print(server.tail(60))
         ratio = round(rate / results["bare JSON route"]["per_second"], 3)
+        if unit:
+            print(
+                f"  one callback (in-process, median of {unit['callbacks_measured']}, HTTP"
+                f" {unit['callback_statuses']}): {unit['callback_queries']} queries,"
+                f" {unit['callback_cpu_ms']} ms CPU; bare route: {unit['bare_queries']} queries,"
+                f" {unit['bare_cpu_ms']} ms CPU; CPU ratio"
+                f" {round(unit['callback_cpu_ms'] / max(unit['bare_cpu_ms'], 0.1), 1)}"
+            )
+            print(
+                f"  invoicing job (in-process, {unit['invoiced_in_process']} purchases):"
+                f" {unit['invoicing_queries_per_purchase']} queries,"
+                f" {unit['invoicing_cpu_ms_per_purchase']} ms CPU per purchase"
+            )
         print(f"  callback / bare route throughput: {ratio}")
         print(
             f"  throughput {rate}/s (target >= {TARGET_RATE}): {verdict(rate >= TARGET_RATE)}; "
@@ -255,9 +520,13 @@ def main():
                 "count": args.count,
                 "clients": args.clients,
                 "workers": args.workers,
+                "cron_workers": args.cron_workers,
+                "load_average": os.getloadavg(),
                 "results": results,
+                "per_callback_in_process": unit,
                 "fulfilled": fulfilled,
                 "paid_invoices": paid,
+                "invoiced_seconds_after_last_callback": drain,
                 "ratio_callback_vs_bare": ratio,
                 "targets": {"per_second": TARGET_RATE, "p95_ms": TARGET_P95_MS},
             },

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the suite needs on a fresh Debian 12 machine, idempotently:
-#   1. build tools (gcc, libpq-dev) when missing,
+#   1. system packages when missing: build tools (gcc, libpq-dev), wkhtmltopdf (PDF reports),
+#      chromium (browser tests),
 #   2. a reachable PostgreSQL (never a silent fallback),
 #   3. Odoo 19 (Debian's odoo-19 package, signature-checked through apt, cached outside git;
 #      or an existing Odoo 19 tree named by ODOO_SRC),
@@ -47,6 +48,9 @@ command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql-client)
 if [ ! -e /usr/lib/x86_64-linux-gnu/libmagic.so.1 ] && ! ldconfig -p 2>/dev/null | grep -q libmagic.so.1; then
     missing+=(libmagic1)
 fi
+# PDF reports (voucher cards, invoices) and the browser tests of the pages people use.
+command -v wkhtmltopdf >/dev/null 2>&1 || missing+=(wkhtmltopdf)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ -z "${PYTHON:-}" ]; then
     if command -v python3.11 >/dev/null 2>&1; then PYTHON=python3.11; else PYTHON=python3; fi
 fi

@@ -8,4 +8,10 @@
     "license": "LGPL-3",
     "installable": True,
     "depends": ["isp_billing", "website", "payment", "portal"],
+    "data": [
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "views/isp_hotspot_templates.xml",
+    ],
+    "demo": ["demo/isp_hotspot_demo.xml"],
 }

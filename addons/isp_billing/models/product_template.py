@@ -51,6 +51,19 @@ class ProductTemplate(models.Model):
         translate=True,
         help="Shown to customers on the captive page.",
     )
+    isp_recurring_invoicing_type = fields.Selection(
+        [
+            ("none", "Bought per period"),
+            ("pre-paid", "Monthly, pre-paid"),
+            ("post-paid", "Monthly, post-paid"),
+        ],
+        string="PPPoE Billing",
+        default="none",
+        help="PPPoE only. Monthly: subscriptions are invoiced every period by the billing cron, "
+        "at the start of the period (pre-paid) or after its end (post-paid), and suspended "
+        "when an invoice stays unpaid past the grace period. Bought per period: customers "
+        "buy each period themselves.",
+    )
     isp_saving = fields.Monetary(
         string="Saving",
         compute="_compute_isp_saving",

@@ -16,6 +16,27 @@ class ResConfigSettings(models.TransientModel):
     isp_access_log_retention_days = fields.Integer(
         related="company_id.isp_access_log_retention_days", readonly=False
     )
+    isp_recurring_prorate = fields.Boolean(
+        related="company_id.isp_recurring_prorate", readonly=False
+    )
+    isp_recurring_due_days = fields.Integer(
+        related="company_id.isp_recurring_due_days", readonly=False
+    )
+    isp_recurring_grace_days = fields.Integer(
+        related="company_id.isp_recurring_grace_days", readonly=False
+    )
+    isp_voucher_max_failures = fields.Integer(
+        related="company_id.isp_voucher_max_failures", readonly=False
+    )
+    isp_voucher_window_minutes = fields.Integer(
+        related="company_id.isp_voucher_window_minutes", readonly=False
+    )
+    isp_voucher_attempt_retention_days = fields.Integer(
+        related="company_id.isp_voucher_attempt_retention_days", readonly=False
+    )
+    isp_reseller_commission_percent = fields.Float(
+        related="company_id.isp_reseller_commission_percent", readonly=False
+    )
 
     @api.constrains("isp_reminder_pppoe_days")
     def _check_isp_reminder_pppoe_days(self):

@@ -95,3 +95,16 @@ class IspBillingCase(TransactionCase):
         with patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress):
             self.env["isp.subscription"]._cron_expire_subscriptions(batch_size=batch_size)
         return reports
+
+    def _run_invoicing_cron(self, batch_size=20):
+        """Run the deferred-invoice job as the cron would, its commits recorded, not done."""
+        reports = []
+
+        def commit_progress(cron, processed=0, *, remaining=None, deactivate=False):
+            reports.append((processed, remaining))
+            return 60.0
+
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress):
+            self.env["isp.purchase"]._cron_isp_invoice_purchases(batch_size=batch_size)
+        self.env.invalidate_all()
+        return reports

@@ -168,3 +168,47 @@ class TestFulfilmentConcurrency(BaseCase):
         second = self._run_concurrently([(partner_id, reference, 0)])
         self.assertEqual(first, second)
         self.assertEqual(len(self._state(partner_id)["invoices"]), 1)
+
+    def test_invoicing_job_run_concurrently_issues_one_invoice_each(self):
+        """Deferred fulfilments, then the invoicing job started three times at once (cron
+        workers, a staff retry): each purchase gets one invoice and one payment."""
+        partner_ids = [self._new_customer(f"+25571200{n:04d}") for n in range(5, 11)]
+        references = [f"RACE-{self.tag}-J{n}" for n in range(len(partner_ids))]
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+            for partner_id, reference in zip(partner_ids, references, strict=True):
+                env["isp.subscription"]._isp_fulfil(
+                    env["res.partner"].browse(partner_id),
+                    env["product.product"].browse(self.bundle_id),
+                    "payment",
+                    reference,
+                    amount=1000,
+                    journal=env["account.journal"].browse(self.journal_id),
+                    invoice="deferred",
+                )
+        barrier = threading.Barrier(3)
+        errors = []
+
+        def job():
+            try:
+                with self.registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    barrier.wait(timeout=30)
+                    retrying(lambda: env["isp.purchase"]._cron_isp_invoice_purchases(), env)
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=job) for _i in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=180)
+        self.assertFalse(errors)
+        for partner_id, reference in zip(partner_ids, references, strict=True):
+            state = self._state(partner_id)
+            self.assertEqual(state["invoices"], [("posted", "paid", 1000.0)], reference)
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                purchase = env["isp.purchase"].search([("reference", "=", reference)])
+                self.assertEqual(purchase.invoice_status, "invoiced")
+                self.assertEqual(env["account.payment"].search_count([("memo", "=", reference)]), 1)

@@ -118,3 +118,101 @@ class TestPaymentTransaction(IspBillingCase):
         self._confirm(tx)
         self.assertFalse(tx.isp_purchase_id)
         self.assertFalse(self.customer.isp_subscription_ids)
+
+    def test_confirmation_gives_access_at_once_invoice_follows(self):
+        tx = self._tx("HS-0010")
+        tx.provider_reference = "RCPT0010"
+        tx._set_done()
+        purchase = tx.isp_purchase_id
+        self.assertEqual(tx.isp_subscription_id.state, "active", "online when confirmed")
+        self.assertEqual(purchase.amount, 1000)
+        self.assertEqual(tx.isp_invoice_status, "to_invoice")
+        self.assertFalse(tx.invoice_ids)
+        self.assertFalse(tx.payment_id)
+        # the invoicing job post-processes the transaction: invoice, payment, reconciliation
+        self._run_invoicing_cron()
+        invoice = purchase.invoice_id
+        self.assertEqual(tx.isp_invoice_status, "invoiced")
+        self.assertEqual(tx.invoice_ids, invoice)
+        self.assertTrue(tx.is_post_processed)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(tx.payment_id.journal_id, self.journal)
+        self.assertIn("RCPT0010", tx.payment_id.memo)
+        # whoever comes next (the job, the status page's post-processing) changes nothing
+        self._run_invoicing_cron()
+        tx._post_process()
+        self.assertEqual(len(self.customer.isp_subscription_ids.invoice_ids), 1)
+        self.assertEqual(
+            self.env["account.payment"].search_count([("payment_transaction_id", "=", tx.id)]), 1
+        )
+
+    def test_broken_accounting_keeps_access_and_holds_the_payment_until_invoiced(self):
+        sale_journals = self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", self.company.id)]
+        )
+        sale_journals.action_archive()
+        tx = self._tx("HS-0011")
+        self._confirm(tx, "RCPT0011")
+        self.assertEqual(tx.isp_subscription_id.state, "active")
+        self.assertEqual(tx.isp_invoice_status, "to_invoice")
+        self.assertTrue(tx.isp_invoice_error, "the error is there for staff")
+        self.assertFalse(tx.payment_id, "no payment without its invoice")
+        self.assertFalse(tx.is_post_processed, "Odoo's post-processing retries it too")
+        self._run_invoicing_cron()  # not due yet: nothing
+        self.assertEqual(tx.isp_purchase_id.invoice_attempts, 1)
+        sale_journals.action_unarchive()
+        tx.isp_purchase_id.invoice_next_try = self._now()
+        self._run_invoicing_cron()
+        self.assertEqual(tx.isp_purchase_id.invoice_id.payment_state, "paid")
+        self.assertIn("RCPT0011", tx.payment_id.memo)
+        self.assertTrue(tx.is_post_processed)
+        self.assertFalse(tx.isp_invoice_error)
+
+    def test_paid_before_invoiced_reconciles_with_that_payment(self):
+        """A transaction whose payment exists already (post-processed before its invoice
+        could be issued) gets its invoice reconciled with that payment, not a second one."""
+        tx = self._tx("HS-0012")
+        tx._set_done()
+        tx.with_company(tx.company_id)._create_payment()
+        self._run_invoicing_cron()
+        self.assertEqual(tx.isp_purchase_id.invoice_id.payment_state, "paid")
+        self.assertEqual(
+            self.env["account.payment"].search_count([("payment_transaction_id", "=", tx.id)]), 1
+        )
+
+    def test_transactions_post_processed_together_by_the_job(self):
+        """The job invoices a batch of confirmed transactions together and post-processes
+        them as one recordset: each its own invoice, paid by its own payment carrying its
+        receipt number, reconciled; Odoo's post-processing afterwards changes nothing."""
+        customers = [self._customer(f"07123460{n:02d}") for n in range(3)]
+        txs = self.env["payment.transaction"]
+        for n, customer in enumerate(customers):
+            tx = self._tx(f"HS-B{n}", partner_id=customer.id)
+            tx.provider_reference = f"RCPTB{n}"
+            tx._set_done()
+            txs |= tx
+        self.assertEqual(set(txs.mapped("isp_invoice_status")), {"to_invoice"})
+        Move = type(self.env["account.move"])
+        posted = []
+        original_post = Move.action_post
+
+        def counting_post(moves):
+            posted.append(len(moves))
+            return original_post(moves)
+
+        with patch.object(Move, "action_post", counting_post):
+            self._run_invoicing_cron()
+        self.assertEqual(posted[0], 3, "the batch's invoices are posted together")
+        for n, tx in enumerate(txs):
+            invoice = tx.isp_purchase_id.invoice_id
+            self.assertEqual(tx.invoice_ids, invoice)
+            self.assertEqual(invoice.partner_id, customers[n])
+            self.assertEqual(invoice.payment_state, "paid")
+            self.assertIn(f"RCPTB{n}", tx.payment_id.memo)
+            self.assertTrue(tx.is_post_processed)
+        self.assertEqual(len(txs.payment_id), 3)
+        txs._post_process()
+        self.assertEqual(
+            self.env["account.payment"].search_count([("payment_transaction_id", "in", txs.ids)]),
+            3,
+        )

@@ -8,3 +8,4 @@ from . import isp_router_reconciler
 from . import isp_router_session
 from . import isp_subscription
 from . import isp_purchase
+from . import isp_dashboard

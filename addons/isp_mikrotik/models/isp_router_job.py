@@ -5,6 +5,7 @@ from datetime import timedelta
 from librouteros.exceptions import LibRouterosError, TrapError
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .. import routeros
 from .isp_router import backoff_seconds
@@ -70,53 +71,64 @@ class IspRouterJob(models.Model):
     # ------------------------------------------------------------------ queueing
 
     def _isp_cron(self):
-        return self.env.ref("isp_mikrotik.ir_cron_isp_router_sync_queue")
+        # by its XML id's cached id: no existence query at each billing event
+        return self.env["ir.cron"].browse(
+            self.env["ir.model.data"]._xmlid_to_res_id("isp_mikrotik.ir_cron_isp_router_sync_queue")
+        )
 
     @api.model
     def _isp_enqueue(self, subscriptions, reason="state", routers=None):
-        """Queue the given subscriptions' sync on every router (or on ``routers``) of their
-        company serving their service, and wake the queue cron up."""
-        subscriptions = subscriptions.exists()
+        """Queue the given subscriptions' sync on every active router (or on ``routers``) of
+        their company serving their service, unless one is pending already, and wake the
+        queue cron up. One statement whatever the number of subscriptions and routers: the
+        billing hooks call this in every payment callback."""
         if not subscriptions:
             return self.browse()
-        if routers is None:
-            routers = self.env["isp.router"].search(
-                [("company_id", "in", subscriptions.company_id.ids)]
-            )
-        if not routers:
-            return self.browse()
-        pending = self.search(
-            [
-                ("state", "=", "pending"),
-                ("kind", "=", "subscription"),
-                ("subscription_id", "in", subscriptions.ids),
-                ("router_id", "in", routers.ids),
-            ]
+        self.env["isp.subscription"].flush_model(["company_id", "service_type"])
+        self.env["isp.router"].flush_model(
+            ["active", "company_id", "service_hotspot", "service_pppoe", "next_retry"]
         )
-        queued = {(job.router_id.id, job.subscription_id.id) for job in pending}
+        self.flush_model(["state", "kind", "subscription_id", "router_id"])
         now = fields.Datetime.now()
-        vals_list = []
-        for subscription in subscriptions:
-            for router in routers:
-                if (
-                    router.company_id != subscription.company_id
-                    or subscription.service_type not in router._isp_services()
-                    or (router.id, subscription.id) in queued
-                ):
-                    continue
-                vals_list.append(
-                    {
-                        "router_id": router.id,
-                        "kind": "subscription",
-                        "subscription_id": subscription.id,
-                        "reason": reason,
-                        "next_attempt": max(now, router.next_retry or now),
-                    }
-                )
-        jobs = self.create(vals_list)
-        if jobs:
-            self._isp_cron()._trigger(min(jobs.mapped("next_attempt")))
-        return jobs
+        router_filter = (
+            SQL("r.active") if routers is None else SQL("r.id = ANY(%s)", routers.ids or [0])
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO isp_router_job
+                       (router_id, company_id, kind, subscription_id, reason, state, attempts,
+                        next_attempt, create_uid, create_date, write_uid, write_date)
+                SELECT r.id, r.company_id, 'subscription', s.id, %(reason)s, 'pending', 0,
+                       GREATEST(%(now)s, COALESCE(r.next_retry, %(now)s)),
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM isp_subscription s
+                  JOIN isp_router r ON r.company_id = s.company_id
+                   AND CASE s.service_type WHEN 'hotspot' THEN r.service_hotspot
+                                           WHEN 'pppoe' THEN r.service_pppoe END
+                 WHERE s.id = ANY(%(subscriptions)s)
+                   AND %(router_filter)s
+                   AND NOT EXISTS (
+                       SELECT 1 FROM isp_router_job j
+                        WHERE j.state = 'pending' AND j.kind = 'subscription'
+                          AND j.subscription_id = s.id AND j.router_id = r.id
+                   )
+                 ORDER BY s.id, r.id
+                RETURNING id, next_attempt
+                """,
+                reason=reason,
+                now=now,
+                uid=self.env.uid,
+                subscriptions=subscriptions.ids,
+                router_filter=router_filter,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return self.browse()
+        self.env["isp.router"].invalidate_model(["job_ids"])
+        self._isp_cron()._trigger(min(next_attempt for _id, next_attempt in rows))
+        return self.browse([job_id for job_id, _next in rows])
 
     @api.model
     def _isp_enqueue_full(self, routers, reason="periodic", now=False):

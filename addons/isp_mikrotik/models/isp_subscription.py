@@ -16,3 +16,24 @@ class IspSubscription(models.Model):
         ``{"ok": bool, "message": str}``."""
         self.ensure_one()
         return router._isp_hotspot_login(self, ip, mac)
+
+    def _isp_portal_sessions(self, limit=10):
+        """The customer's sessions on the routers for the portal (isp_billing's hook)."""
+        result = super()._isp_portal_sessions(limit=limit)
+        sessions = (
+            self.env["isp.router.session"]
+            .sudo()
+            .search(
+                [("subscription_id", "=", self.id)], order="last_seen desc, id desc", limit=limit
+            )
+        )
+        return result + [
+            {
+                "start": session.first_seen,
+                "last_seen": session.last_seen,
+                "data_mb": session.data_mb,
+                "ip": session.ip,
+                "online": True,
+            }
+            for session in sessions
+        ]

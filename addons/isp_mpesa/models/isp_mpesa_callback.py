@@ -30,7 +30,8 @@ class IspMpesaCallback(models.Model):
     transaction_id = fields.Many2one(
         "payment.transaction", required=True, index=True, ondelete="cascade", readonly=True
     )
-    company_id = fields.Many2one(related="transaction_id.company_id", store=True)
+    # precomputed: part of the INSERT, not an UPDATE after it
+    company_id = fields.Many2one(related="transaction_id.company_id", store=True, precompute=True)
     kind = fields.Selection(
         [("callback", "Callback"), ("webhook", "Webhook"), ("status", "Status Query")],
         required=True,

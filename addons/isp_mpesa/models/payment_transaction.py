@@ -274,9 +274,10 @@ class PaymentTransaction(models.Model):
 
     # === Status queries === #
 
-    def _daraja_query(self):
+    def _daraja_query(self, receipt=None):
         """The STK status query, as payment data for ``_process`` (``ResultCode`` None while
-        the customer is still on the prompt)."""
+        the customer is still on the prompt). The status query does not return the receipt
+        number: ``receipt``, else the one a recorded callback gave."""
         self.ensure_one()
         provider = self.provider_id
         timestamp = provider._isp_daraja_timestamp()
@@ -302,7 +303,9 @@ class PaymentTransaction(models.Model):
             "ResultCode": str(code),
             "ResultDesc": answer.get("ResultDesc"),
             "Amount": self.isp_push_amount if str(code) == "0" else None,
-            "MpesaReceiptNumber": self._daraja_known_receipt(),
+            "MpesaReceiptNumber": (
+                receipt if receipt is not None else self._daraja_known_receipt()
+            ),
         }
 
     def _daraja_known_receipt(self):
@@ -519,7 +522,8 @@ class PaymentTransaction(models.Model):
         self.env["isp.mpesa.callback"]._isp_record(self, "callback", callback, remote_addr, data)
         if self.provider_id.daraja_status_query:
             try:
-                confirmed = self._daraja_query()
+                # only its ResultCode is compared: the callback's data is what is processed
+                confirmed = self._daraja_query(receipt=data["MpesaReceiptNumber"] or False)
             except (IspProviderError, UserError) as error:
                 _logger.warning(
                     "Callback for %s kept until M-Pesa confirms it: %s",
@@ -596,9 +600,16 @@ class PaymentTransaction(models.Model):
         return None
 
     def _isp_process(self, data):
-        """Process verified data and fulfil at once when done (exactly once: isp_billing)."""
+        """Process verified data. A payment for a bundle gives access as soon as it is done
+        (isp_billing's ``_set_done``: exactly once); its invoice, payment and reconciliation
+        follow in isp_billing's invoicing job, triggered at once, out of this request. Other
+        confirmed transactions (e.g. an invoice paid online) are post-processed now."""
         self._process(self.provider_code, data)
-        if self.state == "done" and not self.is_post_processed:
+        if (
+            self.state == "done"
+            and not self.is_post_processed
+            and self.isp_invoice_status != "to_invoice"
+        ):
             self._post_process()
 
     # === Lost callbacks === #

@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from cryptography.fernet import Fernet
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.tests import HttpCase
 from odoo.tests.common import _super_send, get_db_name
 from odoo.tools import config
@@ -206,6 +206,23 @@ class MpesaCase(HttpCase):
             tx.isp_purchase_id.id,
             len(tx.isp_callback_ids),
             self.env["isp.purchase"].search_count([("reference", "=", tx.reference)]),
+        )
+
+    def _run_invoicing(self):
+        """Run isp_billing's invoicing job as the cron worker does once triggered (its commits
+        recorded, not done: a test cannot commit)."""
+        Cron = type(self.env["ir.cron"])
+        with patch.object(Cron, "_commit_progress", lambda *a, **k: 60.0):
+            self.env["isp.purchase"]._cron_isp_invoice_purchases()
+        self.env.invalidate_all()
+
+    def _invoicing_triggered(self):
+        """Whether the invoicing job is due to run now (a trigger at or before now)."""
+        cron = self.env.ref("isp_billing.ir_cron_isp_invoice_purchases")
+        return bool(
+            self.env["ir.cron.trigger"].search_count(
+                [("cron_id", "=", cron.id), ("call_at", "<=", fields.Datetime.now())]
+            )
         )
 
     @contextmanager

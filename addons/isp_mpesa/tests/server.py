@@ -1,6 +1,7 @@
-"""A real Odoo server (prefork, N workers) on a free loopback port, for callbacks that must be
-served in committed, concurrent transactions (the test server of HttpCase runs every request
-in the test's own transaction, one at a time). Used by the concurrency test and the bench."""
+"""A real Odoo server (prefork, N workers, optionally cron workers) on a free loopback port, for
+callbacks that must be served in committed, concurrent transactions (the test server of HttpCase
+runs every request in the test's own transaction, one at a time). Used by the concurrency test
+and the bench."""
 
 import os
 import signal
@@ -23,10 +24,13 @@ def free_port():
 
 
 class OdooServer:
-    def __init__(self, db, config_file, workers=2, credential_key=None, log_level="warn"):
+    def __init__(
+        self, db, config_file, workers=2, credential_key=None, log_level="warn", cron_workers=0
+    ):
         self.db = db
         self.config_file = str(config_file)
         self.workers = workers
+        self.cron_workers = cron_workers
         self.credential_key = credential_key
         self.log_level = log_level
         self.port = free_port()
@@ -46,13 +50,14 @@ class OdooServer:
             *([str(launcher)] if launcher.exists() else ["-m", "odoo"]),
             "-c",
             self.config_file,
+            # -d without --db-filter: requests go to that database without listing the
+            # server's databases (a new connection to "postgres" at every request otherwise)
             "-d",
             self.db,
-            f"--db-filter=^{self.db}$",
             "--http-interface=127.0.0.1",
             f"--http-port={self.port}",
             f"--workers={self.workers}",
-            "--max-cron-threads=0",
+            f"--max-cron-threads={self.cron_workers}",
             f"--gevent-port={free_port()}",
             f"--log-level={self.log_level}",
         ]

@@ -26,6 +26,8 @@ class TestClickPesa(MpesaCase):
         self.assertEqual(tx.state, "done")
         self.assertTrue(tx.provider_reference.startswith("MPX"))
         self.assertEqual(tx.isp_subscription_id.state, "active")
+        self.assertEqual(tx.isp_purchase_id.invoice_status, "to_invoice")
+        self._run_invoicing()
         self.assertEqual(tx.isp_purchase_id.invoice_id.payment_state, "paid")
         self.assertEqual(tx.payment_id.journal_id.code, "CLKP")
         self.assertIn(tx.provider_reference, tx.payment_id.memo)

@@ -1,6 +1,8 @@
 """Exactly once over HTTP, for real: 20 duplicate callbacks (the simulator sends them one after
 the other) plus 10 concurrent ones, served by a separate Odoo server with 2 workers whose
-requests commit; the fixture is committed too, in a company of its own."""
+requests commit and a cron worker that runs the invoicing job they trigger; the fixture is
+committed too, in a company of its own. Then the invoicing job and the status page's
+post-processing racing for the same transactions."""
 
 import threading
 import time
@@ -11,6 +13,7 @@ import requests
 
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
+from odoo.service.model import retrying
 from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 from odoo.tools import config
@@ -34,7 +37,11 @@ class TestCallbackConcurrency(BaseCase):
         ).start()
         cls.addClassCleanup(cls.sim.stop)
         cls.server = OdooServer(
-            get_db_name(), config.rcfile or "odoo.conf", workers=2, credential_key=CREDENTIAL_KEY
+            get_db_name(),
+            config.rcfile or "odoo.conf",
+            workers=2,
+            credential_key=CREDENTIAL_KEY,
+            cron_workers=1,
         )
         tag = uuid.uuid4().hex[:8]
         cls.company_id, cls.bundle_id, cls.provider_id = create_committed_daraja_setup(
@@ -102,14 +109,102 @@ class TestCallbackConcurrency(BaseCase):
             self.assertEqual(tx.state, "done")
             purchases = env["isp.purchase"].search([("reference", "=", reference)])
             self.assertEqual(len(purchases), 1)
-            invoices = env["account.move"].search(
-                [("partner_id", "=", tx.partner_id.id), ("move_type", "=", "out_invoice")]
-            )
-            self.assertEqual(len(invoices), 1)
-            self.assertEqual(invoices.payment_state, "paid")
-            self.assertEqual(
-                env["account.payment"].search_count([("payment_transaction_id", "=", tx.id)]), 1
-            )
             sub = purchases.subscription_id
             self.assertEqual(sub.state, "active")
             self.assertEqual((sub.date_expiry - sub.date_start).days, 1, "one period")
+        # the server's cron worker, woken by the callback, invoices within seconds
+        self._assert_invoiced_once([tx_id], timeout=60)
+
+    def _assert_invoiced_once(self, tx_ids, timeout):
+        """Wait (at most ``timeout`` s) for each transaction's invoice to be paid, then check
+        it has exactly one invoice and one payment, reconciled, with the receipt number."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                txs = env["payment.transaction"].browse(tx_ids)
+                if all(tx.isp_invoice_status == "invoiced" and tx.payment_id for tx in txs):
+                    break
+                if time.monotonic() > deadline:
+                    states = [(t.reference, t.isp_invoice_status, t.isp_invoice_error) for t in txs]
+                    self.fail(f"not invoiced in {timeout} s: {states}\n{self.server.tail()}")
+            time.sleep(0.5)
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            for tx in env["payment.transaction"].browse(tx_ids):
+                invoices = env["account.move"].search(
+                    [("partner_id", "=", tx.partner_id.id), ("move_type", "=", "out_invoice")]
+                )
+                self.assertEqual(len(invoices), 1, tx.reference)
+                self.assertEqual(invoices, tx.isp_purchase_id.invoice_id)
+                self.assertEqual(invoices.payment_state, "paid")
+                payments = env["account.payment"].search([("payment_transaction_id", "=", tx.id)])
+                self.assertEqual(len(payments), 1, tx.reference)
+                self.assertIn(tx.provider_reference, payments.memo, "the receipt number")
+                self.assertTrue(tx.is_post_processed)
+
+    def test_invoicing_job_and_status_polls_racing_invoice_once(self):
+        """Confirmed transactions, then the invoicing job twice and the status page's
+        post-processing twice, at once (and the server's cron worker): one invoice and one
+        payment per transaction."""
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            txs = env["payment.transaction"].create(
+                [
+                    {
+                        "provider_id": self.provider_id,
+                        "payment_method_id": env.ref("payment.payment_method_mpesa").id,
+                        "reference": f"POLL-{self.tag}-{n}",
+                        "amount": 50,
+                        "currency_id": env.ref("base.KES").id,
+                        "partner_id": env.ref("base.public_partner").id,
+                        "operation": "online_direct",
+                        "isp_bundle_id": self.bundle_id,
+                    }
+                    for n in range(6)
+                ]
+            )
+            for n, tx in enumerate(txs):
+                tx._isp_send_push(f"0712 000 2{n:02d}")
+                self.assertEqual(tx.state, "pending", tx.state_message)
+            tx_ids = txs.ids
+        for tx_id in tx_ids:
+            # each callback as a request runs it (the server's poll cron may settle it first)
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                tx = env["payment.transaction"].browse(tx_id)
+                body = self.sim.callback_body(tx.daraja_checkout_request_id)
+                status, _text = retrying(
+                    lambda tx=tx, body=body: tx._daraja_handle_callback(
+                        body["Body"]["stkCallback"]
+                    ),
+                    env,
+                )
+                self.assertIn(status, (200, 409))
+                self.assertEqual(tx.isp_subscription_id.state, "active")
+        barrier = threading.Barrier(4)
+        errors = []
+
+        def race(poll):
+            try:
+                with self.registry.cursor() as cr:
+                    env = self._env(cr)
+                    barrier.wait(timeout=30)
+                    if poll:
+                        txs = env["payment.transaction"].browse(tx_ids)
+                        retrying(
+                            lambda: txs.filtered(lambda t: not t.is_post_processed)._post_process(),
+                            env,
+                        )
+                    else:
+                        retrying(lambda: env["isp.purchase"]._cron_isp_invoice_purchases(), env)
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=race, args=(n % 2,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=180)
+        self.assertFalse(errors)
+        self._assert_invoiced_once(tx_ids, timeout=60)

@@ -24,8 +24,19 @@ class TestDaraja(MpesaCase):
         self.assertEqual(tx.state, "done")
         self.assertEqual(tx.provider_reference, "NLJ7RT61SV")
         sub = tx.isp_subscription_id
-        self.assertEqual(sub.state, "active")
-        invoice = tx.isp_purchase_id.invoice_id
+        self.assertEqual(sub.state, "active", "online as soon as M-Pesa confirms")
+        # the invoice, payment and reconciliation are left to the invoicing job, due now
+        purchase = tx.isp_purchase_id
+        self.assertEqual(purchase.amount, 50)
+        self.assertEqual(purchase.invoice_status, "to_invoice")
+        self.assertFalse(purchase.invoice_id)
+        self.assertFalse(tx.payment_id)
+        self.assertTrue(self._invoicing_triggered())
+        self._run_invoicing()
+        self.assertEqual(purchase.invoice_status, "invoiced")
+        self.assertTrue(tx.is_post_processed)
+        invoice = purchase.invoice_id
+        self.assertEqual(tx.invoice_ids, invoice)
         self.assertEqual(invoice.payment_state, "paid")
         self.assertEqual(invoice.amount_total, 50)
         self.assertEqual(tx.payment_id.journal_id, self.daraja.journal_id)
@@ -109,7 +120,13 @@ class TestDaraja(MpesaCase):
         self.assertEqual(
             self.env["isp.purchase"].search_count([("reference", "=", tx.reference)]), 1
         )
+        self._run_invoicing()
+        self._run_invoicing()  # the job running again changes nothing
+        tx._post_process()  # nor does the status page's post-processing
         self.assertEqual(len(tx.partner_id.isp_subscription_ids.invoice_ids), 1)
+        self.assertEqual(
+            self.env["account.payment"].search_count([("payment_transaction_id", "=", tx.id)]), 1
+        )
 
     def test_status_query_must_confirm_the_callback(self):
         tx = self._push(code=1032)  # M-Pesa knows the customer cancelled
@@ -128,6 +145,7 @@ class TestDaraja(MpesaCase):
         self._run_poll_cron()
         self.assertEqual(paid.state, "done")
         self.assertEqual(paid.isp_subscription_id.state, "active")
+        self._run_invoicing()
         self.assertEqual(paid.isp_purchase_id.invoice_id.payment_state, "paid")
         self.assertEqual(cancelled.state, "cancel")
         self.assertEqual(waiting.state, "pending")

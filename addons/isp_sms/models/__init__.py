@@ -7,3 +7,4 @@ from . import sms_tracker
 from . import isp_sms_reminder
 from . import isp_subscription
 from . import isp_purchase
+from . import isp_dashboard

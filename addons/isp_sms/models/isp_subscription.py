@@ -4,9 +4,12 @@ from datetime import timedelta
 import pytz
 from psycopg2 import errors as pg_errors
 
+from markupsafe import escape
+
 from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError
-from odoo.tools import SQL, split_every
+from odoo.fields import Command
+from odoo.tools import SQL, html2plaintext, split_every
 from odoo.tools.misc import format_datetime
 
 _logger = logging.getLogger(__name__)
@@ -44,6 +47,18 @@ def isp_sms_guard(records, label, method, *args):
             "ISP SMS: could not queue %s for %s %s", label, records._name, records.ids
         )
         return None
+
+
+def isp_sms_number(partner):
+    """The number Odoo's SMS notification sends to: the partner's phone in E.164. A number
+    already written with its country code is parsed without a country (its format does not
+    depend on it, and this spares reading the company's address)."""
+    phone = partner.phone
+    if phone and phone.startswith("+"):
+        number = partner._phone_format_number(phone, partner.env["res.country"])
+    else:
+        number = partner._phone_format(number=phone)
+    return number or phone
 
 
 def isp_sms_timezone(partner, company):
@@ -112,43 +127,115 @@ class IspSubscription(models.Model):
 
     def _isp_sms_post(self, template_xmlid, render_records=None):
         """Queue one SMS per subscription (``render_records``, aligned with ``self``, are the
-        records the template renders: the subscriptions themselves by default), posted in the
-        subscription's chatter so Odoo tracks it (notification, delivery status), in the
-        customer's language, to the queue (never sent inline: the queue cron sends it).
-        Returns {subscription id: mail.message}.
+        records the template renders: the subscriptions themselves by default), in the
+        customer's language, logged in the subscription's chatter with Odoo's SMS
+        notification (delivery status), to the queue (never sent inline: the queue cron sends
+        it). Returns {subscription id: mail.message}.
 
         Billing events come from public callbacks (payments, vouchers) and crons: the
-        messages are posted as superuser."""
-        template = self.env.ref(template_xmlid, raise_if_not_found=False)
+        messages are created as superuser."""
+        template = self._isp_sms_template(template_xmlid)
         if not template:
-            _logger.warning("ISP SMS: template %s is missing; nothing sent", template_xmlid)
             return {}
         subscriptions_sudo = self.sudo()
         render_sudo = (render_records if render_records is not None else self).sudo()
-        bodies = template.sudo()._render_field("body", render_sudo.ids, compute_lang=True)
-        messages = {}
-        for subscription, record in zip(subscriptions_sudo, render_sudo, strict=True):
-            partner = subscription.partner_id
-            if not partner.phone:
-                continue
-            messages[subscription.id] = subscription._message_sms(
-                bodies[record.id], partner_ids=partner.ids, put_in_queue=True
+        bodies = template._render_field("body", render_sudo.ids, compute_lang=True)
+        return subscriptions_sudo._isp_sms_queue(
+            [
+                (subscription, bodies[record.id])
+                for subscription, record in zip(subscriptions_sudo, render_sudo, strict=True)
+                if subscription.partner_id.phone
+            ]
+        )
+
+    def _isp_sms_template(self, xmlid):
+        """The SMS template of ``xmlid`` (as superuser), or an empty recordset (logged)."""
+        template_id = self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=False)
+        if not template_id:
+            _logger.warning("ISP SMS: template %s is missing; nothing sent", xmlid)
+        return self.env["sms.template"].sudo().browse(template_id or [])
+
+    def _isp_sms_queue(self, texts):
+        """Queue ``texts`` ([(subscription, SMS text)], subscriptions as superuser) the way
+        Odoo's ``_message_sms`` (``message_post`` of an SMS) records them, in batch: a chatter
+        message of type SMS with the customer as recipient, the ``sms.sms`` in the queue, the
+        customer's SMS notification and its delivery tracker. The customer is the only one
+        notified, so none of ``message_post``'s followers, threading and reply-to work is
+        done. Returns {subscription id: mail.message}."""
+        if not texts:
+            return {}
+        author_id, email_from = self._message_compute_author()
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
+        reply_to = self.env["mail.thread"]._notify_get_reply_to(
+            default=email_from, author_id=author_id
+        )[False]
+        messages = self._message_create(
+            [
+                {
+                    "author_id": author_id,
+                    "email_from": email_from,
+                    "model": self._name,
+                    "res_id": subscription.id,
+                    "body": escape(text),
+                    "message_type": "sms",
+                    "subtype_id": subtype_id,
+                    "partner_ids": subscription.partner_id.ids,
+                    "record_company_id": subscription.company_id.id,
+                    "reply_to": reply_to,
+                }
+                for subscription, text in texts
+            ]
+        )
+        sms_all = (
+            self.env["sms.sms"]
+            .sudo()
+            .create(
+                [
+                    {
+                        # the text Odoo's SMS notification sends: the posted body as text
+                        "body": html2plaintext(escape(text)),
+                        "mail_message_id": message.id,
+                        "state": "outgoing",
+                        "partner_id": subscription.partner_id.id,
+                        "number": isp_sms_number(subscription.partner_id),
+                    }
+                    for (subscription, text), message in zip(texts, messages, strict=True)
+                ]
             )
-        return messages
+        )
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "author_id": author_id,
+                    "mail_message_id": sms.mail_message_id.id,
+                    "res_partner_id": sms.partner_id.id,
+                    "sms_number": sms.number,
+                    "notification_type": "sms",
+                    "sms_id_int": sms.id,
+                    "sms_tracker_ids": [Command.create({"sms_uuid": sms.uuid})],
+                    "is_read": True,
+                    "notification_status": "ready",
+                    "failure_type": "",
+                }
+                for sms in sms_all
+            ]
+        )
+        return {
+            subscription.id: message
+            for (subscription, _text), message in zip(texts, messages, strict=True)
+        }
 
     def _isp_sms_send_credentials(self):
         """Queue the login and password SMS. The password is readable by ISP managers only,
         so this SMS is not copied into the chatter (which every ISP user reads): it goes to
-        the queue directly and the chatter only says that it was sent."""
+        the queue directly and the chatter only notes that it was sent."""
         SmsSudo = self.env["sms.sms"].sudo()
         for service, subscriptions in self.grouped("service_type").items():
-            template = self.env.ref(TEMPLATE_CREDENTIALS[service], raise_if_not_found=False)
+            template = self._isp_sms_template(TEMPLATE_CREDENTIALS[service])
             subscriptions_sudo = subscriptions.sudo().filtered(lambda s: s.partner_id.phone)
             if not template or not subscriptions_sudo:
                 continue
-            bodies = template.sudo()._render_field(
-                "body", subscriptions_sudo.ids, compute_lang=True
-            )
+            bodies = template._render_field("body", subscriptions_sudo.ids, compute_lang=True)
             SmsSudo.create(
                 [
                     {
@@ -160,14 +247,15 @@ class IspSubscription(models.Model):
                     for subscription in subscriptions_sudo
                 ]
             )
-            for subscription in subscriptions_sudo:
-                subscription.message_post(
-                    body=self.env._(
+            subscriptions_sudo._message_log_batch(
+                bodies={
+                    subscription.id: self.env._(
                         "Login credentials sent by SMS to %(number)s.",
                         number=subscription.partner_id.phone,
-                    ),
-                    subtype_xmlid="mail.mt_note",
-                )
+                    )
+                    for subscription in subscriptions_sudo
+                }
+            )
 
     def _isp_sms_cancel_reminders(self):
         """Cancel reminders still waiting in the queue (the customer renewed)."""
@@ -198,8 +286,19 @@ class IspSubscription(models.Model):
     def _isp_due_reminders(self, company, service, offsets, now):
         """Rows (subscription id, expiry, kind) due now and not yet sent for their period:
         the kind is the nearest offset before expiry already reached. Reads active rows by
-        expiry through the partial index on (date_expiry) WHERE state = 'active'."""
-        self.flush_model(["state", "date_expiry", "date_start", "company_id", "service_type"])
+        expiry through the partial index on (date_expiry) WHERE state = 'active'. Subscriptions
+        billed monthly (isp_billing's recurring invoices) get no expiry reminder: their access
+        follows their invoices, not a bought period."""
+        self.flush_model(
+            [
+                "state",
+                "date_expiry",
+                "date_start",
+                "company_id",
+                "service_type",
+                "recurring_next_date",
+            ]
+        )
         self.env["isp.sms.reminder"].flush_model()
         cases = SQL(" ").join(
             SQL("WHEN s.date_expiry <= %s THEN %s", now + offset, kind) for kind, offset in offsets
@@ -215,6 +314,8 @@ class IspSubscription(models.Model):
                        AND s.date_expiry <= %(horizon)s
                        AND s.company_id = %(company)s
                        AND s.service_type = %(service)s
+                       -- billed monthly: the period's invoice and its due date speak instead
+                       AND s.recurring_next_date IS NULL
                 ) d
                 WHERE NOT EXISTS (
                     SELECT 1 FROM isp_sms_reminder r

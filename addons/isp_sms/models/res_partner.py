@@ -54,6 +54,34 @@ class ResPartner(models.Model):
             & Domain("isp_subscription_ids", "any", subscription_domain)
         )
 
+    @api.model
+    def _isp_sms_reseller_domain(self, resellers):
+        """The "customers of these resellers" segment: the ISP customers who redeemed their
+        voucher codes (a mailing domain, evaluated when the campaign is sent)."""
+        return [
+            ("is_isp_customer", "=", True),
+            ("isp_voucher_reseller_ids", "in", resellers.commercial_partner_id.ids),
+        ]
+
+    def action_isp_sms_reseller_campaign(self):
+        """A draft SMS campaign (Odoo's SMS marketing) to this reseller's customers."""
+        self.ensure_one()
+        mailing = self.env["mailing.mailing"].create(
+            {
+                "subject": self.env._("Customers of %(reseller)s", reseller=self.display_name),
+                "mailing_type": "sms",
+                "mailing_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "mailing_domain": repr(self._isp_sms_reseller_domain(self)),
+            }
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mailing.mailing",
+            "res_id": mailing.id,
+            "view_mode": "form",
+            "context": {"default_mailing_type": "sms"},
+        }
+
     def _isp_sms_record_failure(self, reason):
         """Show a final SMS failure on these customers (field + chatter note)."""
         customers = self.filtered("is_isp_customer")
@@ -68,3 +96,30 @@ class ResPartner(models.Model):
                 message_type="comment",
                 subtype_xmlid="mail.mt_note",
             )
+
+    def _isp_send_login_code(self, code):
+        """Send the captive page's one-time sign-in code by SMS, in the customer's language.
+        The code is a secret: it goes to the SMS queue directly (never to the chatter), and
+        the queue is woken at once."""
+        if not self:
+            return True
+        self.ensure_one()
+        partner = self.sudo()
+        template = self.env.ref("isp_sms.sms_template_isp_login_code", raise_if_not_found=False)
+        if not template or not partner.phone:
+            return False
+        body = (
+            template.sudo()
+            .with_context(isp_login_code=code)
+            ._render_field("body", partner.ids, compute_lang=True)[partner.id]
+        )
+        self.env["sms.sms"].sudo().create(
+            {
+                "number": partner.phone,
+                "partner_id": partner.id,
+                "body": body,
+                "isp_company_id": partner.company_id.id,
+            }
+        )
+        self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
+        return True

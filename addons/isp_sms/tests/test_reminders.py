@@ -58,6 +58,17 @@ class TestReminders(IspSmsCase):
         )
         self.assertEqual(len(self._reminders(partner)), 3)
 
+    def test_no_expiry_reminder_when_billed_monthly(self):
+        # A monthly-billed PPPoE subscription's access follows its invoices: "your access
+        # ends" would be wrong (post-paid customers owe nothing yet).
+        billed = self._subscription("+255712400014", self.pppoe, timedelta(days=2))
+        billed.recurring_next_date = fields.Date.today() + timedelta(days=2)
+        bought = self._subscription("+255712400015", self.pppoe, timedelta(days=2))
+        self._run_reminders()
+        self.assertFalse(self._reminders(billed.partner_id))
+        self.assertFalse(billed.isp_sms_reminder_ids)
+        self.assertEqual(len(self._reminders(bought.partner_id)), 1)
+
     def test_company_offsets(self):
         self.company.isp_reminder_pppoe_days = "10"
         self.company.isp_reminder_hotspot_hours = 0

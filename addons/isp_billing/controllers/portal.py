@@ -1,0 +1,132 @@
+from urllib.parse import urlencode
+
+from werkzeug.exceptions import Forbidden, NotFound
+
+from odoo import http
+from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+
+class IspCustomerPortal(CustomerPortal):
+    """PPPoE (and hotspot) customers in /my: their subscriptions, usage, invoices (Odoo's
+    /my/invoices, with online payment) and change-of-plan requests. Records are read as the
+    portal user, so the record rules decide what exists for them."""
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "isp_subscription_count" in counters:
+            Subscription = request.env["isp.subscription"]
+            values["isp_subscription_count"] = (
+                Subscription.search_count(self._isp_subscription_domain())
+                if Subscription.has_access("read")
+                else 0
+            )
+        return values
+
+    def _isp_subscription_domain(self):
+        partner = request.env.user.partner_id
+        return [
+            ("partner_id", "child_of", partner.commercial_partner_id.ids),
+            ("state", "!=", "draft"),
+        ]
+
+    def _isp_subscription_check_access(self, subscription_id):
+        """The subscription as the portal user may see it (sudo, for rendering), or 403/404."""
+        subscription = request.env["isp.subscription"].browse(subscription_id)
+        try:
+            subscription.check_access("read")
+            if not subscription.exists():
+                raise NotFound()
+        except MissingError as exc:
+            raise NotFound() from exc
+        except AccessError as exc:
+            raise Forbidden() from exc
+        return subscription.sudo()
+
+    @http.route(
+        ["/my/subscriptions", "/my/subscriptions/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+        readonly=True,
+    )
+    def portal_my_isp_subscriptions(self, page=1, **kw):
+        Subscription = request.env["isp.subscription"]
+        domain = self._isp_subscription_domain()
+        total = Subscription.search_count(domain) if Subscription.has_access("read") else 0
+        pager = portal_pager(
+            url="/my/subscriptions", total=total, page=page, step=self._items_per_page
+        )
+        subscriptions = (
+            Subscription.search(
+                domain,
+                order="state, date_expiry desc, id desc",
+                limit=self._items_per_page,
+                offset=pager["offset"],
+            )
+            if total
+            else Subscription
+        )
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "isp_subscriptions",
+                "subscriptions": subscriptions.sudo(),
+                "pager": pager,
+                "default_url": "/my/subscriptions",
+            }
+        )
+        return request.render("isp_billing.portal_my_isp_subscriptions", values)
+
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>"],
+        type="http",
+        auth="user",
+        website=True,
+        readonly=True,
+    )
+    def portal_my_isp_subscription(self, subscription_id, **kw):
+        subscription_sudo = self._isp_subscription_check_access(subscription_id)
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "isp_subscription",
+                "subscription": subscription_sudo,
+                "speed": subscription_sudo._isp_portal_speed(),
+                "sessions": subscription_sudo._isp_portal_sessions(),
+                "invoices": subscription_sudo._isp_portal_invoices(),
+                "plan_options": subscription_sudo._isp_portal_plan_options(),
+                "plan_message": kw.get("plan"),
+                "plan_error": kw.get("plan_error"),
+            }
+        )
+        return request.render("isp_billing.portal_my_isp_subscription", values)
+
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>/change_plan"],
+        type="http",
+        auth="user",
+        website=True,
+        methods=["POST"],
+    )
+    def portal_my_isp_subscription_change_plan(
+        self, subscription_id, bundle_id=None, note="", **kw
+    ):
+        subscription_sudo = self._isp_subscription_check_access(subscription_id)
+        url = f"/my/subscriptions/{subscription_sudo.id}"
+        try:
+            bundle = request.env["product.product"].sudo().browse(int(bundle_id or 0)).exists()
+            subscription_sudo.with_context(lang=request.env.lang)._isp_request_plan_change(
+                bundle, note
+            )
+        except (UserError, ValueError) as exc:
+            message = (
+                exc.args[0]
+                if isinstance(exc, UserError)
+                else request.env._("Choose one of the plans offered.")
+            )
+            return request.redirect(f"{url}?{urlencode({'plan_error': message})}")
+        return request.redirect(f"{url}?plan=requested")

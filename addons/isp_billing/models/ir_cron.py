@@ -1,0 +1,86 @@
+import logging
+import os
+import threading
+
+import psycopg2
+from psycopg2 import sql as pgsql
+
+from odoo import api, fields, models
+from odoo.sql_db import connection_info_for
+
+from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
+
+_logger = logging.getLogger(__name__)
+
+TRIGGERED_KEY = "isp_billing.cron_triggered_now"
+NOTIFIED_KEY = "isp_billing.cron_workers_notified"
+
+# One connection to the "postgres" database per process, kept to wake the cron workers: Odoo
+# opens (and closes) a new one at each wake-up, a PostgreSQL process started and
+# authenticated each time, i.e. at every payment callback.
+_notify_lock = threading.Lock()
+_notify_connections = {}  # {pid: psycopg2 connection}
+
+
+def _notify_cron_workers(dbname):
+    with _notify_lock:
+        cnx = _notify_connections.get(os.getpid())
+        if cnx is None or cnx.closed:
+            _name, params = connection_info_for("postgres")
+            cnx = psycopg2.connect(**params)
+            cnx.autocommit = True
+            _notify_connections[os.getpid()] = cnx
+        try:
+            with cnx.cursor() as cur:
+                cur.execute(
+                    pgsql.SQL("SELECT {}('cron_trigger', %s)").format(
+                        pgsql.Identifier(ODOO_NOTIFY_FUNCTION)
+                    ),
+                    [dbname],
+                )
+        except psycopg2.Error:
+            _notify_connections.pop(os.getpid(), None)
+            cnx.close()
+            raise
+
+
+class IrCron(models.Model):
+    """Wake-ups of crons as billing events need them, at most once per transaction.
+
+    A payment callback triggers several crons (invoicing, SMS queue, router queue), some of
+    them more than once (two SMS, two router hooks). A cron runs all its due work when it
+    wakes, so a second "run now" of the same cron in the same transaction adds nothing: it
+    is not inserted again. And the cron workers are woken (``NOTIFY`` on the ``postgres``
+    database) once per committed transaction, whatever the number of crons triggered (they
+    look for every due cron when they wake), over a connection kept by the process.
+    """
+
+    _inherit = "ir.cron"
+
+    def _trigger_list(self, at_list):
+        self.ensure_one()
+        now = fields.Datetime.now()
+        # Kept with the transaction's precommit data: a rolled-back savepoint clears it
+        # (and its trigger row is gone with it), so the next call inserts one again.
+        triggered = self.env.cr.precommit.data.setdefault(TRIGGERED_KEY, {})
+        earlier = triggered.get(self.id)
+        if earlier is not None and all(at <= now for at in at_list):
+            return earlier
+        triggers = super()._trigger_list(at_list)
+        if triggers and any(at <= now for at in at_list):
+            triggered[self.id] = triggers
+        return triggers
+
+    @api.model
+    def _notifydb(self):
+        # registered once per trigger in the transaction's post-commit callbacks, whose data
+        # lives until they all ran
+        data = self.env.cr.postcommit.data
+        if data.get(NOTIFIED_KEY):
+            return
+        data[NOTIFIED_KEY] = True
+        try:
+            _notify_cron_workers(self.env.cr.dbname)
+        except psycopg2.Error as error:
+            _logger.info("Waking the cron workers on a kept connection failed (%s)", error)
+            super()._notifydb()

@@ -1,0 +1,123 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+RESULTS = [
+    ("unknown", "Unknown Code"),
+    ("used", "Already Used"),
+    ("expired", "Expired"),
+    ("void", "Void"),
+    ("blocked", "Blocked (too many attempts)"),
+]
+# results that count towards the limit ("blocked" is logged, not counted: a blocked caller is
+# free again once its failures leave the window)
+COUNTED = ("unknown", "used", "expired", "void")
+
+
+class IspVoucherAttempt(models.Model):
+    """A failed voucher redemption, kept to stop brute force: failures are counted per phone,
+    MAC and IP over the company's window. Malformed codes are not recorded: the check
+    character refuses them before any lookup and guessing them tells nothing."""
+
+    _name = "isp.voucher.attempt"
+    _description = "ISP Voucher Failed Attempt"
+    _order = "id desc"
+    _rec_name = "code"
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    code = fields.Char(readonly=True)
+    voucher_id = fields.Many2one("isp.voucher", readonly=True, ondelete="set null")
+    phone = fields.Char(readonly=True)
+    mac = fields.Char(string="MAC Address", readonly=True)
+    ip = fields.Char(string="IP Address", readonly=True)
+    result = fields.Selection(RESULTS, required=True, readonly=True)
+
+    _company_phone_idx = models.Index("(company_id, phone, create_date)")
+    _company_mac_idx = models.Index("(company_id, mac, create_date) WHERE mac IS NOT NULL")
+    _company_ip_idx = models.Index("(company_id, ip, create_date) WHERE ip IS NOT NULL")
+    _create_date_idx = models.Index("(create_date)")
+
+    @api.model
+    def _isp_record(self, company, phone, mac, ip, code, result, voucher=None):
+        attempt = (
+            self.sudo()
+            .with_company(company)
+            .create(
+                {
+                    "company_id": company.id,
+                    "phone": phone,
+                    "mac": mac,
+                    "ip": ip,
+                    "code": code,
+                    "result": result,
+                    "voucher_id": voucher.id if voucher else False,
+                }
+            )
+        )
+        attempt.flush_recordset()
+        return attempt
+
+    @api.model
+    def _isp_failures(self, company, phone, mac, ip):
+        """Counted failures in the company's window: {"phone": n, "mac": n, "ip": n}."""
+        since = fields.Datetime.now() - timedelta(minutes=company.isp_voucher_window_minutes)
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT count(*) FILTER (WHERE phone = %(phone)s),
+                       count(*) FILTER (WHERE mac = %(mac)s),
+                       count(*) FILTER (WHERE ip = %(ip)s)
+                  FROM isp_voucher_attempt
+                 WHERE company_id = %(company)s
+                   AND create_date >= %(since)s
+                   AND result IN %(counted)s
+                   AND (phone = %(phone)s OR mac = %(mac)s OR ip = %(ip)s)
+                """,
+                phone=phone,
+                mac=mac,
+                ip=ip,
+                company=company.id,
+                since=since,
+                counted=COUNTED,
+            )
+        )
+        by_phone, by_mac, by_ip = self.env.cr.fetchone()
+        return {"phone": by_phone, "mac": by_mac, "ip": by_ip}
+
+    @api.model
+    def _isp_check_limit(self, company, phone, mac, ip, code):
+        """Raise a UserError (and log a "blocked" attempt) when the phone, the MAC or the IP
+        reached the company's limit of failed attempts in its window."""
+        limit = company.isp_voucher_max_failures
+        if limit <= 0:
+            return
+        failures = self._isp_failures(company, phone, mac, ip)
+        if max(failures.values()) < limit:
+            return
+        self._isp_record(company, phone, mac, ip, code, "blocked")
+        raise UserError(
+            self.env._(
+                "Too many wrong voucher codes from this phone or device. Try again in "
+                "%(minutes)s minutes.",
+                minutes=company.isp_voucher_window_minutes,
+            )
+        )
+
+    @api.model
+    def _cron_purge(self, batch_size=10000):
+        """Delete attempts older than each company's retention, in committed batches."""
+        Cron = self.env["ir.cron"]
+        now = fields.Datetime.now()
+        for company in self.env["res.company"].search([]):
+            before = now - timedelta(days=company.isp_voucher_attempt_retention_days)
+            domain = [("company_id", "=", company.id), ("create_date", "<", before)]
+            while True:
+                attempts = self.search(domain, limit=batch_size, order="id")
+                if not attempts:
+                    break
+                attempts.unlink()
+                if not Cron._commit_progress(len(attempts)):
+                    return

@@ -1,0 +1,1 @@
+from . import isp_revenue_report

@@ -1,0 +1,147 @@
+"""Voucher redemption under real concurrency: committed data in a company of its own, each
+redemption in its own thread and database transaction, run the way Odoo runs a public request
+(``odoo.service.model.retrying``: retried on serialization failures, committed at the end; a
+refusal is answered, so the transaction commits its failed-attempt row)."""
+
+import threading
+import uuid
+
+from odoo import SUPERUSER_ID, api
+from odoo.exceptions import UserError
+from odoo.modules.registry import Registry
+from odoo.service.model import retrying
+from odoo.tests import BaseCase, tagged
+from odoo.tests.common import get_db_name
+
+from odoo.addons.isp_billing.models import isp_voucher_code
+
+
+@tagged("post_install", "-at_install")
+class TestVoucherConcurrency(BaseCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        cls.tag = uuid.uuid4().hex[:8]
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].create(
+                {
+                    "name": f"Voucher Race ISP {cls.tag}",
+                    "country_id": env.ref("base.tz").id,
+                    "currency_id": env.ref("base.TZS").id,
+                    "isp_voucher_max_failures": 3,
+                }
+            )
+            env["account.chart.template"].try_loading("tz", company, install_demo=False)
+            env = env(context={"allowed_company_ids": company.ids})
+            bundle = env["product.template"].create(
+                {
+                    "name": "Daily",
+                    "is_isp_bundle": True,
+                    "list_price": 1000,
+                    "isp_duration_value": 1,
+                    "isp_duration_unit": "days",
+                    "company_id": company.id,
+                    "taxes_id": [(5, 0, 0)],
+                }
+            )
+            batch = env["isp.voucher.batch"].create(
+                {
+                    "name": f"RACE-{cls.tag}",
+                    "quantity": 5,
+                    "bundle_id": bundle.product_variant_id.id,
+                    "company_id": company.id,
+                }
+            )
+            batch.action_generate()
+            cls.company_id = company.id
+            cls.codes = batch.voucher_ids.sorted("id").mapped("code")
+
+    def _env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+
+    def _redeem_concurrently(self, calls):
+        """Each (code, phone, mac) in its own thread and transaction, all started together.
+        Returns a purchase id or the refusal's message for each."""
+        barrier = threading.Barrier(len(calls))
+        results = [None] * len(calls)
+
+        def worker(index, code, phone, mac):
+            try:
+                with self.registry.cursor() as cr:
+                    env = self._env(cr)
+                    company = env["res.company"].browse(self.company_id)
+
+                    def redeem():
+                        try:
+                            return (
+                                env["isp.voucher"]
+                                .sudo()
+                                ._isp_redeem(code, phone, mac=mac, company=company)
+                                .id
+                            )
+                        except UserError as error:
+                            return error.args[0]
+
+                    barrier.wait(timeout=60)
+                    results[index] = retrying(redeem, env)
+            except Exception as exc:  # reported by the assertions
+                results[index] = exc
+
+        threads = [threading.Thread(target=worker, args=(i, *call)) for i, call in enumerate(calls)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=180)
+        return results
+
+    def test_twenty_concurrent_redemptions_of_one_code_one_succeeds(self):
+        code = self.codes[0]
+        calls = [(code, f"+2557120{n:05d}", None) for n in range(20)]
+        results = self._redeem_concurrently(calls)
+        purchases = [r for r in results if isinstance(r, int)]
+        refusals = [r for r in results if isinstance(r, str)]
+        self.assertEqual(len(purchases), 1, results)
+        self.assertEqual(len(refusals), 19, results)
+        self.assertEqual(set(refusals), {"This voucher has already been used."})
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            voucher = env["isp.voucher"].search([("code", "=", code)])
+            purchase = env["isp.purchase"].search(
+                [("source", "=", "voucher"), ("reference", "like", code)]
+            )
+            self.assertEqual(purchase.ids, purchases)
+            self.assertEqual(voucher.state, "redeemed")
+            self.assertEqual(voucher.purchase_id, purchase)
+            self.assertEqual(voucher.partner_id, purchase.partner_id)
+            subs = env["isp.subscription"].search(
+                [
+                    ("company_id", "=", self.company_id),
+                    ("partner_id.phone", "in", [phone for _c, phone, _m in calls]),
+                ]
+            )
+            self.assertEqual(subs, purchase.subscription_id, "one subscription, one period")
+            self.assertEqual((subs.date_expiry - subs.date_start).days, 1)
+            attempts = env["isp.voucher.attempt"].search(
+                [("company_id", "=", self.company_id), ("code", "=", code)]
+            )
+            self.assertEqual(len(attempts), 19, "every refusal was committed")
+            self.assertEqual(set(attempts.mapped("result")), {"used"})
+
+    def test_failed_attempts_count_across_transactions(self):
+        """Each wrong code is refused in a transaction of its own (committed, as a public
+        request); the limit (3) then blocks the device, even with a good code."""
+        mac = f"AA:BB:CC:{self.tag[0:2]}:{self.tag[2:4]}:{self.tag[4:6]}".upper()
+        wrong = isp_voucher_code.random_codes(3)
+        for n, code in enumerate(wrong):
+            (result,) = self._redeem_concurrently([(code, f"+2557540{n:05d}", mac)])
+            self.assertEqual(result, "This voucher code does not exist. Check it and try again.")
+        (result,) = self._redeem_concurrently([(self.codes[1], "+255754099999", mac)])
+        self.assertIn("Too many wrong voucher codes", result)
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            voucher = env["isp.voucher"].search([("code", "=", self.codes[1])])
+            self.assertEqual(voucher.state, "available")
+        (result,) = self._redeem_concurrently([(self.codes[1], "+255754099999", None)])
+        self.assertIsInstance(result, int, "another device with a new phone is not blocked")

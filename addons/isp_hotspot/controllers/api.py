@@ -1,0 +1,426 @@
+"""The JSON API under /api/ (the Kitonga seed's paths). Errors are
+``{"error": {"code", "message"}}`` with a 4xx status; no stack trace ever leaves."""
+
+import functools
+import json
+import logging
+import re
+
+import psycopg2
+
+from odoo import http
+from odoo.exceptions import AccessDenied, AccessError, ConcurrencyError, UserError, ValidationError
+from odoo.http import request
+
+from ..models.isp_hotspot import IspHotspotVoucherRefused
+from ..models.isp_hotspot_attempt import IspHotspotRateLimited
+from .common import (
+    client_address,
+    hotspot_sudo,
+    request_lang,
+    sign_in,
+    signed_in_partner,
+    website_company,
+)
+from .openapi import openapi_document
+
+_logger = logging.getLogger(__name__)
+
+MAX_BODY = 16 * 1024
+BEARER = re.compile(r"^bearer\s+(.+)$", re.IGNORECASE)
+
+
+# A refused voucher's code -> HTTP status
+VOUCHER_STATUS = {
+    "invalid_code": 400,
+    "voucher_unknown": 404,
+    "voucher_used": 409,
+    "voucher_void": 409,
+    "voucher_expired": 409,
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status, code, message, headers=None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or []
+
+
+def json_response(data, status=200, headers=()):
+    return request.make_json_response(
+        data, status=status, headers=[("Cache-Control", "no-store"), *headers]
+    )
+
+
+def error_response(status, code, message, headers=()):
+    return json_response(
+        {"error": {"code": code, "message": message}}, status=status, headers=headers
+    )
+
+
+def api_key_user(company, group):
+    """Authenticate the request's API key (``Authorization: Bearer <key>``, Odoo's
+    ``res.users.apikeys``, the check of Odoo's ``auth="bearer"``) and make its user the
+    request's user in ``company``, statelessly. Odoo's own bearer auth answers a missing
+    or wrong key with an HTML 401; this raises ApiError (401 / 403, JSON) instead."""
+    challenge = [("WWW-Authenticate", "Bearer")]
+    match = BEARER.match(request.httprequest.headers.get("Authorization") or "")
+    key = match.group(1).strip() if match else ""
+    if not key:
+        raise ApiError(
+            401,
+            "unauthorized",
+            request.env._("This needs an API key: send Authorization: Bearer <key>."),
+            challenge,
+        )
+    uid = request.env["res.users.apikeys"]._check_credentials(scope="rpc", key=key)
+    if not uid:
+        raise ApiError(401, "unauthorized", request.env._("Invalid API key."), challenge)
+    user = request.env["res.users"].sudo().browse(uid)
+    if not user.has_group(group) or company not in user.company_ids:
+        raise ApiError(
+            403,
+            "forbidden",
+            request.env._("This API key may not do this for %(company)s.", company=company.name),
+        )
+    request.update_env(user=uid)
+    request.update_context(allowed_company_ids=[company.id])
+    request.session.can_save = False
+    return request.env.user
+
+
+def api_route(route, methods, readonly=False):
+    """An /api/ route: JSON in and out, errors as JSON 4xx, unexpected failures as a bare
+    JSON 500 (logged here, never sent). Database concurrency errors go up to Odoo, which
+    retries the request. Routes are ``auth="public"``: the admin routes check their API
+    key themselves (``api_key_user``) to answer JSON."""
+
+    def decorator(handler):
+        @functools.wraps(handler)
+        def wrapper(self, *args, **kwargs):
+            try:
+                return handler(self, *args, **kwargs)
+            except ApiError as error:
+                return error_response(error.status, error.code, error.message, error.headers)
+            except IspHotspotRateLimited as error:
+                return error_response(429, "rate_limited", error.args[0])
+            except IspHotspotVoucherRefused as error:
+                return error_response(VOUCHER_STATUS[error.code], error.code, error.args[0])
+            except (UserError, ValidationError) as error:
+                return error_response(400, "invalid", error.args[0])
+            except (AccessError, AccessDenied):
+                request.env.cr.rollback()
+                return error_response(403, "forbidden", request.env._("Not allowed."))
+            except (
+                ConcurrencyError,
+                psycopg2.errors.SerializationFailure,
+                psycopg2.OperationalError,
+            ):
+                raise
+            except Exception:
+                _logger.exception("API %s failed", route)
+                request.env.cr.rollback()
+                return error_response(
+                    500, "internal_error", request.env._("Something went wrong. Please retry.")
+                )
+
+        return http.route(
+            route,
+            type="http",
+            auth="public",
+            methods=methods,
+            csrf=False,
+            sitemap=False,
+            readonly=readonly,
+        )(wrapper)
+
+    return decorator
+
+
+def json_body():
+    httprequest = request.httprequest
+    if httprequest.mimetype != "application/json":
+        raise ApiError(
+            415, "unsupported_media_type", request.env._("Send the body as application/json.")
+        )
+    if (httprequest.content_length or 0) > MAX_BODY:
+        raise ApiError(413, "too_large", request.env._("The request body is too large."))
+    data = httprequest.get_data(cache=True)
+    if len(data) > MAX_BODY:
+        raise ApiError(413, "too_large", request.env._("The request body is too large."))
+    try:
+        body = json.loads(data or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", request.env._("The body is not valid JSON.")) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", request.env._("The body must be a JSON object."))
+    return body
+
+
+def field(body, name, kind=str, required=True):
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise ApiError(400, "missing_field", request.env._("%(name)s is required.", name=name))
+        return None
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ApiError(
+                400, "wrong_type", request.env._("%(name)s must be a whole number.", name=name)
+            )
+        return value
+    if not isinstance(value, kind):
+        raise ApiError(400, "wrong_type", request.env._("%(name)s must be text.", name=name))
+    if kind is str and len(value) > 256:
+        raise ApiError(400, "too_long", request.env._("%(name)s is too long.", name=name))
+    return value
+
+
+class IspHotspotApi(http.Controller):
+    def _context(self):
+        company = website_company()
+        request_lang(company=company)
+        return company, hotspot_sudo(company)
+
+    def _customer(self, company, hotspot, phone):
+        """The customer ``phone`` when the caller may see it: the customer signed in on this
+        session (sign-in code, payment or voucher), or an ISP user's API key."""
+        if request.httprequest.headers.get("Authorization"):
+            api_key_user(company, "isp_billing.group_isp_user")
+            hotspot._isp_rate("lookup_ip", client_address())
+            partner = hotspot._isp_customer(company, phone)
+            if not partner:
+                raise ApiError(404, "not_found", request.env._("No customer has this number."))
+            return partner
+        partner = signed_in_partner(company)
+        if not partner:
+            raise ApiError(
+                401,
+                "unauthorized",
+                request.env._("Sign in first (code by SMS, payment or voucher)."),
+            )
+        hotspot._isp_rate("lookup_ip", client_address())
+        if partner.phone != hotspot._isp_phone(company, phone):
+            raise ApiError(403, "forbidden", request.env._("You can only see your own account."))
+        return partner
+
+    # ------------------------------------------------------------------ catalogue
+
+    @api_route("/api/bundles/", ["GET"], readonly=True)
+    def bundles(self, **kw):
+        company, hotspot = self._context()
+        catalogue = hotspot._isp_catalogue(company)
+        return json_response(
+            {
+                "company": catalogue["company"],
+                "currency": catalogue["currency"],
+                "bundles": catalogue["bundles"],
+                "providers": [{"id": id_, "name": name} for id_, name in catalogue["providers"]],
+            }
+        )
+
+    # ------------------------------------------------------------------ payment
+
+    @api_route("/api/initiate-payment/", ["POST"])
+    def initiate_payment(self, **kw):
+        body = json_body()
+        company, hotspot = self._context()
+        tx = hotspot._isp_initiate_payment(
+            company,
+            field(body, "phone"),
+            field(body, "bundle_id", int),
+            provider_id=field(body, "provider_id", int, required=False),
+            mac=field(body, "mac", required=False),
+            ip=field(body, "ip", required=False),
+            client_ip=client_address(),
+        )
+        token = tx._isp_hotspot_access_token()
+        status = hotspot._isp_payment_status(tx)
+        return json_response(
+            dict(
+                status,
+                access_token=token,
+                status_url=f"/api/payment-status/{tx.reference}/?access_token={token}",
+            ),
+            status=201,
+        )
+
+    @api_route("/api/payment-status/<string:reference>/", ["GET"])
+    def payment_status(self, reference, access_token=None, **kw):
+        company, hotspot = self._context()
+        tx = hotspot._isp_find_transaction(reference, access_token)
+        if not tx or tx.company_id != company:
+            raise ApiError(404, "not_found", request.env._("No such payment."))
+        status = hotspot._isp_payment_status(tx)
+        if status["status"] == "paid":
+            sign_in(tx.partner_id)
+        return json_response(status)
+
+    # ------------------------------------------------------------------ access
+
+    @api_route("/api/verify-access/", ["POST"])
+    def verify_access(self, **kw):
+        body = json_body()
+        company, hotspot = self._context()
+        phone = field(body, "phone")
+        mac = field(body, "mac")
+        ip = field(body, "ip", required=False)
+        partner = self._customer(company, hotspot, phone)
+        result = hotspot._isp_verify_access(
+            partner, mac, ip, user_agent=request.httprequest.user_agent.string
+        )
+        return json_response(result)
+
+    @api_route("/api/user-status/<string:phone>/", ["GET"])
+    def user_status(self, phone, **kw):
+        company, hotspot = self._context()
+        partner = self._customer(company, hotspot, phone)
+        return json_response(hotspot._isp_customer_status(partner))
+
+    @api_route("/api/devices/<string:phone>/", ["GET"])
+    def devices(self, phone, **kw):
+        company, hotspot = self._context()
+        partner = self._customer(company, hotspot, phone)
+        return json_response(
+            {
+                "phone": partner.phone,
+                "device_limit": partner._isp_effective_device_limit(),
+                "devices": hotspot._isp_devices(partner),
+            }
+        )
+
+    @api_route("/api/devices/remove/", ["POST"])
+    def devices_remove(self, **kw):
+        body = json_body()
+        company, hotspot = self._context()
+        partner = self._customer(company, hotspot, field(body, "phone"))
+        hotspot._isp_remove_device(partner, field(body, "mac"))
+        return json_response({"removed": True, "devices": hotspot._isp_devices(partner)})
+
+    # ------------------------------------------------------------------ sign-in
+
+    @api_route("/api/login-code/", ["POST"])
+    def login_code(self, **kw):
+        body = json_body()
+        company, hotspot = self._context()
+        phone = hotspot._isp_send_code(company, field(body, "phone"), client_ip=client_address())
+        return json_response(
+            {
+                "sent": True,
+                "message": request.env._(
+                    "If %(phone)s has an account, a sign-in code is on its way by SMS.",
+                    phone=phone,
+                ),
+            },
+            status=202,
+        )
+
+    @api_route("/api/login/", ["POST"])
+    def login(self, **kw):
+        body = json_body()
+        company, hotspot = self._context()
+        partner = hotspot._isp_check_code(
+            company, field(body, "phone"), field(body, "code"), client_ip=client_address()
+        )
+        sign_in(partner)
+        return json_response(hotspot._isp_customer_status(partner))
+
+    # ------------------------------------------------------------------ vouchers
+
+    @api_route("/api/vouchers/redeem/", ["POST"])
+    def voucher_redeem(self, **kw):
+        body = json_body()
+        company, hotspot = self._context()
+        purchase = hotspot._isp_redeem_voucher(
+            company,
+            field(body, "code"),
+            field(body, "phone"),
+            mac=field(body, "mac", required=False),
+            ip=field(body, "ip", required=False),
+            client_ip=client_address(),
+        )
+        sign_in(purchase.partner_id)
+        return json_response(
+            dict(hotspot._isp_customer_status(purchase.partner_id), redeemed=True), status=201
+        )
+
+    @api_route("/api/vouchers/generate/", ["POST"])
+    def vouchers_generate(self, **kw):
+        company = website_company()
+        request_lang(company=company)
+        api_key_user(company, "isp_billing.group_isp_manager")
+        body = json_body()
+        price = body.get("price")
+        if price is not None and (isinstance(price, bool) or not isinstance(price, int | float)):
+            raise ApiError(400, "wrong_type", request.env._("price must be a number."))
+        hotspot = request.env["isp.hotspot"].with_company(company)
+        batch = hotspot._isp_generate_vouchers(
+            company,
+            field(body, "bundle_id", int),
+            field(body, "quantity", int),
+            price=price,
+            name=field(body, "name", required=False),
+            valid_until=field(body, "valid_until", required=False),
+            notes=field(body, "notes", required=False),
+        )
+        return json_response(
+            {
+                "batch": hotspot._isp_batch_values(batch),
+                "vouchers": hotspot._isp_voucher_values(batch.voucher_ids.sorted("id")),
+            },
+            status=201,
+        )
+
+    @api_route("/api/vouchers/", ["GET"], readonly=True)
+    def vouchers(self, batch_id=None, state=None, limit="100", offset="0", **kw):
+        company = website_company()
+        request_lang(company=company)
+        api_key_user(company, "isp_billing.group_isp_manager")
+        values = {}
+        for name, value in (("batch_id", batch_id), ("limit", limit), ("offset", offset)):
+            if value in (None, ""):
+                continue
+            if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+                raise ApiError(
+                    400,
+                    "wrong_type",
+                    request.env._("%(name)s must be a whole number.", name=name),
+                )
+            values[name] = int(value[:12])
+        hotspot = request.env["isp.hotspot"].with_company(company)
+        count, vouchers = hotspot._isp_list_vouchers(
+            company,
+            batch_id=values.get("batch_id"),
+            state=state or None,
+            limit=values.get("limit", 100),
+            offset=values.get("offset", 0),
+        )
+        return json_response({"count": count, "vouchers": hotspot._isp_voucher_values(vouchers)})
+
+    # ------------------------------------------------------------------ operations
+
+    @api_route("/api/health/", ["GET"], readonly=True)
+    def health(self, **kw):
+        _company, hotspot = self._context()
+        return json_response(hotspot._isp_health())
+
+    @api_route("/api/openapi.json", ["GET"], readonly=True)
+    def openapi(self, **kw):
+        return json_response(openapi_document())
+
+    @http.route(
+        "/api/<path:path>",
+        type="http",
+        auth="public",
+        csrf=False,
+        sitemap=False,
+        readonly=True,
+        save_session=False,
+    )
+    def not_found(self, path, **kw):
+        """Any other path under /api/ (or a route's parameter holding a slash): a JSON 404,
+        not the website's page."""
+        return error_response(404, "not_found", request.env._("There is no such API route."))

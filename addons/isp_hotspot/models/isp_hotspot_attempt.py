@@ -1,0 +1,63 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class IspHotspotRateLimited(UserError):
+    """Too many attempts of one kind from one phone number or address."""
+
+
+class IspHotspotAttempt(models.Model):
+    """One attempt at a rate-limited public action (a payment request, a sign-in code, a
+    voucher, a lookup by phone number), by key (phone number or client address). Counting
+    the rows of a sliding window is the rate limit; a daily cron deletes old rows."""
+
+    _name = "isp.hotspot.attempt"
+    _description = "ISP Hotspot Rate-Limited Attempt"
+    _order = "date desc, id desc"
+    _log_access = False
+
+    kind = fields.Char(required=True, readonly=True)
+    key = fields.Char(required=True, readonly=True)
+    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+
+    _kind_key_date_idx = models.Index("(kind, key, date DESC)")
+    _date_idx = models.Index("(date)")
+
+    @api.model
+    def _isp_hit(self, kind, keys, limit, window):
+        """Count one attempt of ``kind`` for each of ``keys`` (falsy keys ignored), or raise
+        IspHotspotRateLimited when one of them already made ``limit`` attempts in the last
+        ``window`` seconds. The caller commits the rows (the HTTP request does)."""
+        keys = [key for key in keys if key]
+        since = fields.Datetime.now() - timedelta(seconds=window)
+        attempts = self.sudo()
+        for key in keys:
+            count = attempts.search_count(
+                [("kind", "=", kind), ("key", "=", key), ("date", ">=", since)], limit=limit
+            )
+            if count >= limit:
+                raise IspHotspotRateLimited(
+                    self.env._(
+                        "Too many attempts. Please wait %(minutes)s minutes, then try again.",
+                        minutes=max(1, round(window / 60)),
+                    )
+                )
+        attempts.create([{"kind": kind, "key": key} for key in keys])
+        return True
+
+    @api.model
+    def _cron_purge(self, days=2):
+        limit = fields.Datetime.now() - timedelta(days=days)
+        cron = self.env["ir.cron"]
+        while True:
+            batch = self.sudo().search([("date", "<", limit)], limit=10000)
+            if not batch:
+                break
+            batch.unlink()
+            if not cron._commit_progress(len(batch)):
+                return False
+        codes = self.env["isp.hotspot.login.code"].sudo().search([("expires_at", "<", limit)])
+        codes.unlink()
+        return True

@@ -1,0 +1,79 @@
+from odoo import api, models
+
+SENT_STATUSES = ["pending", "sent"]
+FAILED_STATUSES = ["exception", "bounce"]
+
+
+class IspDashboard(models.AbstractModel):
+    """SMS on the ISP dashboard: notifications sent and failed today (the chatter SMS of
+    customers and subscriptions: confirmations, reminders, expiry), the queue, and the
+    customers whose last SMS failed."""
+
+    _inherit = "isp.dashboard"
+
+    @api.model
+    def _isp_dashboard_sections(self, ctx):
+        sections = super()._isp_dashboard_sections(ctx)
+        if self.env["mail.notification"].has_access("read"):
+            sections.append(self._isp_section_sms(ctx))
+        return sections
+
+    @api.model
+    def _isp_section_sms(self, ctx):
+        Notification = self.env["mail.notification"]
+        today = [
+            ("notification_type", "=", "sms"),
+            ("mail_message_id.date", ">=", ctx["today"]),
+            ("mail_message_id.record_company_id", "in", ctx["companies"].ids),
+        ]
+        by_status = dict(Notification._read_group(today, ["notification_status"], ["__count"]))
+        sent = [*today, ("notification_status", "in", SENT_STATUSES)]
+        failed = [*today, ("notification_status", "in", FAILED_STATUSES)]
+        failing_customers = [
+            *ctx["company_domain"],
+            ("is_isp_customer", "=", True),
+            ("isp_sms_failure_date", "!=", False),
+        ]
+        cards = [
+            self._isp_card(
+                "sms_sent_today",
+                self.env._("SMS sent today"),
+                sum(by_status.get(status, 0) for status in SENT_STATUSES),
+                self._isp_action(self.env._("SMS sent today"), "mail.notification", sent),
+                tone="success",
+            ),
+            self._isp_card(
+                "sms_failed_today",
+                self.env._("SMS failed today"),
+                sum(by_status.get(status, 0) for status in FAILED_STATUSES),
+                self._isp_action(self.env._("SMS failed today"), "mail.notification", failed),
+                tone="danger",
+            ),
+            self._isp_card(
+                "sms_failing_customers",
+                self.env._("Customers whose last SMS failed"),
+                self.env["res.partner"].search_count(failing_customers),
+                self._isp_action(
+                    self.env._("Customers whose last SMS failed"), "res.partner", failing_customers
+                ),
+                tone="warning",
+            ),
+        ]
+        Sms = self.env["sms.sms"]
+        if Sms.has_access("read"):
+            queued = [
+                ("state", "=", "outgoing"),
+                ("to_delete", "=", False),
+                "|",
+                ("isp_company_id", "in", ctx["companies"].ids),
+                ("mail_message_id.record_company_id", "in", ctx["companies"].ids),
+            ]
+            cards.append(
+                self._isp_card(
+                    "sms_queued",
+                    self.env._("SMS waiting to be sent"),
+                    Sms.search_count(queued),
+                    self._isp_action(self.env._("SMS waiting to be sent"), "sms.sms", queued),
+                )
+            )
+        return {"key": "sms", "title": self.env._("SMS"), "sequence": 80, "cards": cards}

@@ -1,0 +1,163 @@
+"""Vouchers over HTTP, for real: one code redeemed by 8 phones at the same moment through
+POST /api/vouchers/redeem/, served by a separate Odoo server with 2 workers whose requests
+commit (concurrent redemptions wait on the voucher's row lock, then Odoo retries the
+serialization failure and the retry sees the code used). The fixture is committed in a
+company of its own with a website of its own (a host name only these requests use); each
+request comes from its own address (X-Forwarded-For, proxy mode) so that the page's
+per-address rate limit does not decide the outcome."""
+
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+
+import requests
+
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, tagged
+from odoo.tests.common import get_db_name
+from odoo.tools import config
+
+from odoo.addons.isp_billing.models import isp_voucher_code
+from odoo.addons.isp_mpesa.tests.server import OdooServer
+
+
+@tagged("post_install", "-at_install")
+class TestHotspotVoucherConcurrency(BaseCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        cls.tag = uuid.uuid4().hex[:8]
+        cls.host = f"hotspot-race-{cls.tag}.test"
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].create(
+                {
+                    "name": f"Hotspot Race ISP {cls.tag}",
+                    "country_id": env.ref("base.tz").id,
+                    "currency_id": env.ref("base.TZS").id,
+                    "isp_voucher_max_failures": 3,
+                }
+            )
+            env["account.chart.template"].try_loading("tz", company, install_demo=False)
+            env = env(context={"allowed_company_ids": company.ids})
+            website = env["website"].create(
+                {"name": f"Hotspot race {cls.tag}", "domain": cls.host, "company_id": company.id}
+            )
+            bundle = env["product.template"].create(
+                {
+                    "name": "Race Daily",
+                    "is_isp_bundle": True,
+                    "isp_service_type": "hotspot",
+                    "list_price": 1000,
+                    "isp_duration_value": 1,
+                    "isp_duration_unit": "days",
+                    "company_id": company.id,
+                    "taxes_id": [(5, 0, 0)],
+                }
+            )
+            batch = env["isp.voucher.batch"].create(
+                {
+                    "name": f"HS-RACE-{cls.tag}",
+                    "quantity": 3,
+                    "bundle_id": bundle.product_variant_id.id,
+                    "company_id": company.id,
+                }
+            )
+            batch.action_generate()
+            cls.company_id, cls.website_id = company.id, website.id
+            cls.codes = batch.voucher_ids.sorted("id").mapped("code")
+        cls.addClassCleanup(cls._remove_website)
+        # the server in proxy mode: the client address is X-Forwarded-For's
+        conf = Path(tempfile.mkdtemp(prefix="hotspot_race_")) / "odoo.conf"
+        text = Path(config.rcfile or "odoo.conf").read_text()
+        conf.write_text(text.replace("proxy_mode = False", "proxy_mode = True"))
+        if "proxy_mode = True" not in conf.read_text():
+            conf.write_text(conf.read_text().replace("[options]", "[options]\nproxy_mode = True"))
+        cls.server = OdooServer(get_db_name(), conf, workers=2)
+        cls.server.start()
+        cls.addClassCleanup(cls.server.stop)
+
+    @classmethod
+    def _remove_website(cls):
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["website"].browse(cls.website_id).unlink()
+
+    def _env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+
+    def _redeem_at_once(self, calls):
+        """POST each (code, phone, address) at the same moment; returns the responses'
+        (status, error code or None) in the order of ``calls``."""
+        barrier = threading.Barrier(len(calls))
+        results = [None] * len(calls)
+
+        def fire(index, code, phone, address):
+            barrier.wait(timeout=30)
+            response = requests.post(
+                f"{self.server.url}/api/vouchers/redeem/",
+                json={"code": code, "phone": phone},
+                headers={"Host": self.host, "X-Forwarded-For": address},
+                timeout=120,
+            )
+            body = response.json()
+            results[index] = (response.status_code, body.get("error", {}).get("code"))
+
+        threads = [threading.Thread(target=fire, args=(i, *call)) for i, call in enumerate(calls)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=180)
+        return results
+
+    def test_eight_phones_one_code_one_redemption(self):
+        code = self.codes[0]
+        phones = [f"+2557541{n:05d}" for n in range(8)]
+        results = self._redeem_at_once(
+            [(code, phone, f"10.77.{n}.{int(self.tag[:2], 16)}") for n, phone in enumerate(phones)]
+        )
+        self.assertEqual(sorted(results).count((201, None)), 1, f"{results}\n{self.server.tail()}")
+        self.assertEqual(results.count((409, "voucher_used")), 7, results)
+        winner = phones[results.index((201, None))]
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            voucher = env["isp.voucher"].search([("code", "=", code)])
+            self.assertEqual(
+                (voucher.state, voucher.phone, voucher.redeem_count), ("redeemed", winner, 1)
+            )
+            purchases = env["isp.purchase"].search([("reference", "=", code)])
+            self.assertEqual(len(purchases), 1)
+            self.assertEqual(purchases.subscription_id.state, "active")
+            customers = env["res.partner"].search(
+                [("phone", "in", phones), ("company_id", "=", self.company_id)]
+            )
+            self.assertEqual(customers.mapped("phone"), [winner], "losers get no account")
+            self.assertEqual(
+                env["isp.subscription"].search_count([("partner_id", "in", customers.ids)]), 1
+            )
+
+    def test_brute_force_from_many_connections_is_blocked(self):
+        phone = "+255754200001"
+        unknown = isp_voucher_code.random_codes(6)
+        results = self._redeem_at_once(
+            [(code, phone, f"10.78.{n}.{int(self.tag[2:4], 16)}") for n, code in enumerate(unknown)]
+        )
+        self.assertTrue(
+            all(r in ((404, "voucher_unknown"), (429, "rate_limited")) for r in results), results
+        )
+        # whatever got through at once, the phone is blocked now, even with a good code
+        (result,) = self._redeem_at_once([(self.codes[1], phone, "10.79.0.1")])
+        self.assertEqual(result, (429, "rate_limited"))
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            self.assertEqual(
+                env["isp.voucher"].search([("code", "=", self.codes[1])]).state, "available"
+            )
+            attempts = env["isp.voucher.attempt"].search(
+                [("company_id", "=", self.company_id), ("phone", "=", phone)]
+            )
+            self.assertGreaterEqual(len(attempts.filtered(lambda a: a.result == "unknown")), 3)
+            self.assertTrue(attempts.filtered(lambda a: a.result == "blocked"))
