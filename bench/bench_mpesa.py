@@ -18,6 +18,14 @@ and dropped when it does not exist; isp_mpesa, isp_sms and isp_mikrotik (whose h
 callback runs: confirmation SMS, router sync) are installed into it when missing. The fixture
 is a company of its own, committed, its provider disabled at the end. Prints figures, never
 fails (exit 0). Targets on 2 cores: >= 25 callbacks/s, p95 <= 300 ms.
+
+Timings depend on what else the machine runs; these figures do not (much): before the server
+starts, ``--in-process`` (default 13) callbacks are served through Odoo's WSGI application in
+this process (3 to warm up): SQL queries and CPU ms (this thread) per callback, then the
+invoicing job on their purchases, queries and CPU ms per purchase; during the run, the CPU ms
+per request of the server's HTTP workers, of its cron worker, of the database backends, of
+the bench's client threads and of the simulator, and the throughput 2 idle cores would give
+at that cost. ``BENCH_PROFILE=1`` adds cProfiles of 5 more callbacks and of the job.
 """
 
 import os
@@ -110,12 +118,16 @@ BENCH_SECRETS = {
     "consumer_key": "bench-key",
     "consumer_secret": "bench-secret",
     "passkey": "bench-passkey",
+    "sms_username": "bench",
+    "sms_api_key": "bench-sms-key",
 }
 
 
-def fixture(odoo, registry, sim_url, server_url, count):
-    """A Kenyan company, a bundle, an M-Pesa provider on the simulator, and ``count``
-    pushed (pending) transactions. Returns (provider id, [(tx id, checkout, token)])."""
+def fixture(odoo, registry, sim_url, server_url, count, sms_url=None):
+    """A Kenyan company, a bundle, an M-Pesa provider on the simulator, an Africa's Talking
+    SMS gateway on its simulator at ``sms_url`` (the customers' SMS are sent, as in
+    production, by the server's cron worker), and ``count`` pushed (pending) transactions.
+    Returns (provider id, [(tx id, checkout, token)])."""
     from odoo.addons.isp_mpesa.tests.common import (  # noqa: PLC0415
         create_committed_daraja_setup,
     )
@@ -127,6 +139,21 @@ def fixture(odoo, registry, sim_url, server_url, count):
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"allowed_company_ids": [company_id]})
         provider = env["payment.provider"].browse(provider_id)
+        if sms_url:
+            env["res.company"].browse(company_id).isp_sms_gateway_id = env[
+                "isp.sms.gateway"
+            ].create(
+                {
+                    "name": f"Bench SMS {tag}",
+                    "provider": "africastalking",
+                    "sender_id": "KITONGA",
+                    "at_username": BENCH_SECRETS["sms_username"],
+                    "at_api_key": BENCH_SECRETS["sms_api_key"],
+                    "at_base_url": sms_url,
+                    "timeout": 10,
+                    "company_id": company_id,
+                }
+            )
         # the callbacks come within the run: the lost-callback poll (which would ask the
         # simulator about every pushed transaction meanwhile) is not part of what is measured
         provider.isp_poll_after = 3600
@@ -289,21 +316,30 @@ def measure_in_process(odoo, registry, args, bare, calls, warm=3):
     }
 
 
-def process_cpu_seconds(pids):
-    """User + system CPU seconds of these processes and their children (the Odoo server and
-    its workers), from /proc."""
+def process_cpu_seconds(pid):
+    """(HTTP, cron) user + system CPU seconds of the Odoo server ``pid`` and its children:
+    the cron workers are the ones Odoo runs niced (``os.nice(10)``), the rest serve HTTP
+    (workers, master, gevent). Reaped workers count in the master's children times."""
     import psutil  # noqa: PLC0415
 
-    total = 0.0
-    for pid in pids:
-        try:
-            process = psutil.Process(pid)
-            for proc in [process, *process.children(recursive=True)]:
+    http = cron = 0.0
+    try:
+        master = psutil.Process(pid)
+        times = master.cpu_times()
+        http += times.user + times.system + times.children_user + times.children_system
+        for proc in master.children(recursive=True):
+            try:
                 times = proc.cpu_times()
-                total += times.user + times.system
-        except psutil.Error:
-            continue
-    return total
+                used = times.user + times.system
+                if proc.nice() > master.nice():
+                    cron += used
+                else:
+                    http += used
+            except psutil.Error:
+                continue
+    except psutil.Error:
+        pass
+    return http, cron
 
 
 def db_cpu_seconds(dbname):
@@ -355,6 +391,7 @@ def main():
     created = ensure_database(args)
     from odoo.modules.registry import Registry  # noqa: PLC0415
 
+    from odoo.addons.isp_mpesa.tests.common import retire_committed_provider  # noqa: PLC0415
     from odoo.addons.isp_mpesa.tests.server import OdooServer  # noqa: PLC0415
     from odoo.addons.isp_mpesa.tests.simulators import DarajaSimulator  # noqa: PLC0415
 
@@ -364,6 +401,13 @@ def main():
         consumer_secret=BENCH_SECRETS["consumer_secret"],
         passkey=BENCH_SECRETS["passkey"],
         send_callbacks=False,
+    ).start()
+    from odoo.addons.isp_sms.tests.simulators import AfricasTalkingSimulator  # noqa: PLC0415
+
+    sms_sim = AfricasTalkingSimulator(
+        username=BENCH_SECRETS["sms_username"],
+        api_key=BENCH_SECRETS["sms_api_key"],
+        senders={"KITONGA"},
     ).start()
     server = OdooServer(
         args.db,
@@ -377,7 +421,9 @@ def main():
         inproc = args.in_process if args.in_process > 3 else 0
         inproc += PROFILED if inproc and args.profile else 0
         print(f"  fixture: {args.count} + {inproc} pushed transactions")
-        provider_id, all_rows = fixture(odoo, registry, sim.url, server.url, args.count + inproc)
+        provider_id, all_rows = fixture(
+            odoo, registry, sim.url, server.url, args.count + inproc, sms_sim.url
+        )
         rows, rows_in = all_rows[inproc:], all_rows[:inproc]
         bare_path = "/web/webclient/version_info"
         bare_body = {"jsonrpc": "2.0", "method": "call", "params": {}}
@@ -403,10 +449,11 @@ def main():
         server.warm_up()
         bare_url = server.url + bare_path
         fire([(bare_url, bare_body)] * (args.workers * 4), args.clients)  # warm-up
+
         def cpu():
             return (
                 time.process_time(),
-                process_cpu_seconds([server.process.pid]),
+                *process_cpu_seconds(server.process.pid),
                 db_cpu_seconds(args.db),
             )
 
@@ -436,7 +483,9 @@ def main():
                 # CPU per request: the Odoo server (workers + cron worker), the bench's client
                 # threads, and the rest of this process (the Daraja simulator's answers)
                 "server_cpu_ms": round((after[1] - before[1]) * 1000 / len(lat), 1),
-                "db_cpu_ms": round((after[2] - before[2]) * 1000 / len(lat), 1),
+                # the cron worker meanwhile (invoicing job, SMS queue), per request
+                "cron_cpu_ms": round((after[2] - before[2]) * 1000 / len(lat), 1),
+                "db_cpu_ms": round((after[3] - before[3]) * 1000 / len(lat), 1),
                 "client_cpu_ms": round(client_cpu * 1000 / len(lat), 1),
                 "simulator_cpu_ms": round(
                     max(after[0] - before[0] - client_cpu, 0) * 1000 / len(lat), 1
@@ -444,6 +493,8 @@ def main():
                 "client_core_share": round(client_cpu / wall, 2),
             }
             r = results[name]
+            # the requests' own cost: HTTP workers, database, client, simulator (the cron
+            # worker's is reported apart: it depends on how much it did meanwhile)
             machine_ms = r["server_cpu_ms"] + r["db_cpu_ms"] + r["client_cpu_ms"]
             machine_ms += r["simulator_cpu_ms"]
             # what 2 idle cores could serve, CPU-bound: a figure the machine's load does not
@@ -462,6 +513,7 @@ def main():
                 "p50 ms",
                 "p95 ms",
                 "Odoo CPU ms/req",
+                "cron CPU ms/req",
                 "DB CPU ms/req",
                 "client CPU ms/req",
                 "sim CPU ms/req",
@@ -476,6 +528,7 @@ def main():
                     r["p50_ms"],
                     r["p95_ms"],
                     r["server_cpu_ms"],
+                    r["cron_cpu_ms"],
                     r["db_cpu_ms"],
                     r["client_cpu_ms"],
                     r["simulator_cpu_ms"],
@@ -489,6 +542,10 @@ def main():
         print(
             f"  fulfilled: {fulfilled}/{args.count}; invoices paid and reconciled, receipt on the"
             f" payment: {paid}/{fulfilled}, the last {drain} s after the last callback"
+        )
+        print(
+            f"  SMS accepted by the gateway simulator (2 per new customer: login, payment"
+            f" confirmation): {len(sms_sim.accepted)}"
         )
         if fulfilled < args.count:
             from collections import Counter  # noqa: PLC0415
@@ -526,6 +583,7 @@ def main():
                 "per_callback_in_process": unit,
                 "fulfilled": fulfilled,
                 "paid_invoices": paid,
+                "sms_accepted": len(sms_sim.accepted),
                 "invoiced_seconds_after_last_callback": drain,
                 "ratio_callback_vs_bare": ratio,
                 "targets": {"per_second": TARGET_RATE, "p95_ms": TARGET_P95_MS},
@@ -539,10 +597,15 @@ def main():
     finally:
         server.stop()
         sim.stop()
+        sms_sim.stop()
         if provider_id:
+            # its credentials (and the SMS gateway's) are encrypted with this run's key
+            retire_committed_provider(registry, provider_id)
             with registry.cursor() as cr:
                 env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-                env["payment.provider"].browse(provider_id).state = "disabled"
+                provider = env["payment.provider"].browse(provider_id)
+                gateway = provider.company_id.isp_sms_gateway_id
+                gateway.write({"at_api_key_encrypted": False, "active": False})
         if created:
             drop_database(args)
     return 0

@@ -7,62 +7,41 @@ request comes from its own address (X-Forwarded-For, proxy mode) so that the pag
 per-address rate limit does not decide the outcome."""
 
 import tempfile
-import threading
-import uuid
 from pathlib import Path
 
 import requests
 
 from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import Registry
-from odoo.tests import BaseCase, tagged
+from odoo.tests import tagged
 from odoo.tests.common import get_db_name
 from odoo.tools import config
 
 from odoo.addons.isp_billing.models import isp_voucher_code
+from odoo.addons.isp_billing.tests.common import IspCommittedCase
 from odoo.addons.isp_mpesa.tests.server import OdooServer
 
 
 @tagged("post_install", "-at_install")
-class TestHotspotVoucherConcurrency(BaseCase):
+class TestHotspotVoucherConcurrency(IspCommittedCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        cls.tag = uuid.uuid4().hex[:8]
         cls.host = f"hotspot-race-{cls.tag}.test"
         with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env["res.company"].create(
-                {
-                    "name": f"Hotspot Race ISP {cls.tag}",
-                    "country_id": env.ref("base.tz").id,
-                    "currency_id": env.ref("base.TZS").id,
-                    "isp_voucher_max_failures": 3,
-                }
+            company, env = cls._create_company(
+                api.Environment(cr, SUPERUSER_ID, {}),
+                "Hotspot Race ISP",
+                isp_voucher_max_failures=3,
             )
-            env["account.chart.template"].try_loading("tz", company, install_demo=False)
-            env = env(context={"allowed_company_ids": company.ids})
             website = env["website"].create(
                 {"name": f"Hotspot race {cls.tag}", "domain": cls.host, "company_id": company.id}
             )
-            bundle = env["product.template"].create(
-                {
-                    "name": "Race Daily",
-                    "is_isp_bundle": True,
-                    "isp_service_type": "hotspot",
-                    "list_price": 1000,
-                    "isp_duration_value": 1,
-                    "isp_duration_unit": "days",
-                    "company_id": company.id,
-                    "taxes_id": [(5, 0, 0)],
-                }
-            )
+            bundle = cls._create_bundle(env, company, "Race Daily", isp_service_type="hotspot")
             batch = env["isp.voucher.batch"].create(
                 {
                     "name": f"HS-RACE-{cls.tag}",
                     "quantity": 3,
-                    "bundle_id": bundle.product_variant_id.id,
+                    "bundle_id": bundle.id,
                     "company_id": company.id,
                 }
             )
@@ -86,16 +65,11 @@ class TestHotspotVoucherConcurrency(BaseCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["website"].browse(cls.website_id).unlink()
 
-    def _env(self, cr):
-        return api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
-
     def _redeem_at_once(self, calls):
         """POST each (code, phone, address) at the same moment; returns the responses'
         (status, error code or None) in the order of ``calls``."""
-        barrier = threading.Barrier(len(calls))
-        results = [None] * len(calls)
 
-        def fire(index, code, phone, address):
+        def fire(barrier, code, phone, address):
             barrier.wait(timeout=30)
             response = requests.post(
                 f"{self.server.url}/api/vouchers/redeem/",
@@ -103,15 +77,9 @@ class TestHotspotVoucherConcurrency(BaseCase):
                 headers={"Host": self.host, "X-Forwarded-For": address},
                 timeout=120,
             )
-            body = response.json()
-            results[index] = (response.status_code, body.get("error", {}).get("code"))
+            return response.status_code, response.json().get("error", {}).get("code")
 
-        threads = [threading.Thread(target=fire, args=(i, *call)) for i, call in enumerate(calls)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=180)
-        return results
+        return self._at_once(fire, calls)
 
     def test_eight_phones_one_code_one_redemption(self):
         code = self.codes[0]

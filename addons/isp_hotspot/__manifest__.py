@@ -12,6 +12,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "views/isp_hotspot_templates.xml",
+        "views/res_config_settings_views.xml",
     ],
     "demo": ["demo/isp_hotspot_demo.xml"],
 }

@@ -10,6 +10,20 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 
+def portal_record(model_name, record_id):
+    """The record as the portal user may read it (the record rules decide), or 404 / 403."""
+    record = request.env[model_name].browse(record_id)
+    try:
+        record.check_access("read")
+        if not record.exists():
+            raise NotFound()
+    except MissingError as exc:
+        raise NotFound() from exc
+    except AccessError as exc:
+        raise Forbidden() from exc
+    return record
+
+
 class IspCustomerPortal(CustomerPortal):
     """PPPoE (and hotspot) customers in /my: their subscriptions, usage, invoices (Odoo's
     /my/invoices, with online payment) and change-of-plan requests. Records are read as the
@@ -35,16 +49,7 @@ class IspCustomerPortal(CustomerPortal):
 
     def _isp_subscription_check_access(self, subscription_id):
         """The subscription as the portal user may see it (sudo, for rendering), or 403/404."""
-        subscription = request.env["isp.subscription"].browse(subscription_id)
-        try:
-            subscription.check_access("read")
-            if not subscription.exists():
-                raise NotFound()
-        except MissingError as exc:
-            raise NotFound() from exc
-        except AccessError as exc:
-            raise Forbidden() from exc
-        return subscription.sudo()
+        return portal_record("isp.subscription", subscription_id).sudo()
 
     @http.route(
         ["/my/subscriptions", "/my/subscriptions/page/<int:page>"],

@@ -4,12 +4,14 @@ from urllib.parse import urlencode
 from werkzeug.exceptions import Forbidden, NotFound
 
 from odoo import http
-from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.exceptions import UserError
 from odoo.http import request
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+from .portal import portal_record
 
 
 class IspResellerPortal(CustomerPortal):
@@ -41,16 +43,7 @@ class IspResellerPortal(CustomerPortal):
 
     def _isp_batch_check_access(self, batch_id):
         self._isp_reseller_or_403()
-        batch = request.env["isp.voucher.batch"].browse(batch_id)
-        try:
-            batch.check_access("read")
-            if not batch.exists():
-                raise NotFound()
-        except MissingError as exc:
-            raise NotFound() from exc
-        except AccessError as exc:
-            raise Forbidden() from exc
-        return batch
+        return portal_record("isp.voucher.batch", batch_id)
 
     def _isp_reseller_values(self, reseller, **extra):
         company = reseller.company_id or request.env.company

@@ -60,15 +60,22 @@ class IrCron(models.Model):
     def _trigger_list(self, at_list):
         self.ensure_one()
         now = fields.Datetime.now()
-        # Kept with the transaction's precommit data: a rolled-back savepoint clears it
-        # (and its trigger row is gone with it), so the next call inserts one again.
-        triggered = self.env.cr.precommit.data.setdefault(TRIGGERED_KEY, {})
+        # With the transaction's post-commit data: cleared at commit and rollback (not by the
+        # flushes of savepoints, unlike the pre-commit data).
+        triggered = self.env.cr.postcommit.data.setdefault(TRIGGERED_KEY, {})
         earlier = triggered.get(self.id)
-        if earlier is not None and all(at <= now for at in at_list):
-            return earlier
+        if earlier and all(at <= now for at in at_list):
+            # still there, unless rolled back with a savepoint since
+            self.env.cr.execute(
+                "SELECT id FROM ir_cron_trigger WHERE id = %s AND call_at <= %s",
+                [earlier.id, now],
+            )
+            if self.env.cr.fetchone():
+                return earlier
         triggers = super()._trigger_list(at_list)
-        if triggers and any(at <= now for at in at_list):
-            triggered[self.id] = triggers
+        due = triggers.filtered(lambda trigger: trigger.call_at <= now)
+        if due:
+            triggered[self.id] = due[:1]
         return triggers
 
     @api.model

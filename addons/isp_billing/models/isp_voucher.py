@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..exceptions import IspVoucherRefused
 from . import isp_voucher_code
 from .isp_device import normalize_mac
 
@@ -77,12 +78,13 @@ class IspVoucher(models.Model):
         through ``isp.subscription._isp_fulfil`` (source "voucher"), exactly once per code.
         Returns the ``isp.purchase``.
 
-        Raises UserError with a message for the customer when the code is malformed (no
-        database lookup), unknown, already used, expired or void, or when this phone, MAC or
-        IP made too many failed attempts lately. Failed attempts are written as
-        ``isp.voucher.attempt`` rows in the caller's transaction, just before the error is
-        raised: a public caller must answer the UserError normally (not re-raise it) for
-        Odoo to commit them with the request.
+        Raises IspVoucherRefused (a UserError with a message for the customer; its
+        ``result`` says why) when the code is malformed (no database lookup), unknown,
+        already used, expired or void, or when this phone, MAC or IP made too many failed
+        attempts lately (blocked). Failed attempts are written as ``isp.voucher.attempt``
+        rows in the caller's transaction, just before the error is raised: a public caller
+        must answer the error normally (not re-raise it) for Odoo to commit them with the
+        request. A bad phone number raises a plain UserError.
 
         Concurrency: the voucher row is locked (SELECT ... FOR UPDATE). A concurrent
         redemption of the same code waits for it; once the first commits, the waiter's
@@ -93,12 +95,13 @@ class IspVoucher(models.Model):
         company = company or self.env.company
         normalized = self._isp_normalize_code(code)
         if not normalized:
-            raise UserError(
+            raise IspVoucherRefused(
                 self.env._(
                     "%(code)s is not a voucher code: check it (12 letters and digits, like "
                     "ABCD-EFGH-JKMN).",
                     code=(code or "")[:40] if isinstance(code, str) else "",
-                )
+                ),
+                "malformed",
             )
         Voucher = self.with_company(company)
         Partner = self.env["res.partner"].with_company(company)
@@ -114,7 +117,7 @@ class IspVoucher(models.Model):
         if failure:
             result, message = failure
             Attempt._isp_record(company, phone, mac, ip, normalized, result, voucher)
-            raise UserError(message)
+            raise IspVoucherRefused(message, result)
 
         partner = Partner._isp_find_or_create_customer(phone, company)
         n = voucher.redeem_count + 1

@@ -1,8 +1,9 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL
+
+from ..exceptions import IspVoucherRefused
 
 RESULTS = [
     ("unknown", "Unknown Code"),
@@ -18,8 +19,9 @@ COUNTED = ("unknown", "used", "expired", "void")
 
 class IspVoucherAttempt(models.Model):
     """A failed voucher redemption, kept to stop brute force: failures are counted per phone,
-    MAC and IP over the company's window. Malformed codes are not recorded: the check
-    character refuses them before any lookup and guessing them tells nothing."""
+    MAC and IP over the company's window (the IP with a limit of its own). Malformed codes
+    are not recorded: the check character refuses them before any lookup and guessing them
+    tells nothing."""
 
     _name = "isp.voucher.attempt"
     _description = "ISP Voucher Failed Attempt"
@@ -89,21 +91,25 @@ class IspVoucherAttempt(models.Model):
 
     @api.model
     def _isp_check_limit(self, company, phone, mac, ip, code):
-        """Raise a UserError (and log a "blocked" attempt) when the phone, the MAC or the IP
-        reached the company's limit of failed attempts in its window."""
-        limit = company.isp_voucher_max_failures
-        if limit <= 0:
+        """Raise IspVoucherRefused "blocked" (and log a "blocked" attempt) when the phone or
+        the MAC reached the company's limit of failed attempts in its window, or the IP its
+        own limit (higher: behind a hotspot router's NAT many customers share an address)."""
+        limit, ip_limit = company.isp_voucher_max_failures, company.isp_voucher_max_failures_ip
+        if limit <= 0 and ip_limit <= 0:
             return
-        failures = self._isp_failures(company, phone, mac, ip)
-        if max(failures.values()) < limit:
+        failures = self._isp_failures(company, phone, mac, ip if ip_limit > 0 else None)
+        if not (
+            0 < limit <= max(failures["phone"], failures["mac"]) or 0 < ip_limit <= failures["ip"]
+        ):
             return
         self._isp_record(company, phone, mac, ip, code, "blocked")
-        raise UserError(
+        raise IspVoucherRefused(
             self.env._(
                 "Too many wrong voucher codes from this phone or device. Try again in "
                 "%(minutes)s minutes.",
                 minutes=company.isp_voucher_window_minutes,
-            )
+            ),
+            "blocked",
         )
 
     @api.model

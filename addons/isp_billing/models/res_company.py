@@ -56,7 +56,14 @@ class ResCompany(models.Model):
         string="Voucher Attempts Allowed",
         default=5,
         help="Failed voucher redemptions (unknown, used, expired or void codes) allowed per "
-        "phone, device MAC and IP address within the window; 0 disables the limit.",
+        "phone and per device MAC within the window; 0 disables the limit.",
+    )
+    isp_voucher_max_failures_ip = fields.Integer(
+        string="Voucher Attempts Allowed per IP Address",
+        default=50,
+        help="Failed voucher redemptions allowed per IP address within the window; 0 disables "
+        "the limit. Higher than per phone: behind a router's NAT many customers share one "
+        "address.",
     )
     isp_voucher_window_minutes = fields.Integer(
         string="Voucher Attempt Window (minutes)",
@@ -68,7 +75,8 @@ class ResCompany(models.Model):
     )
 
     _isp_voucher_limits_valid = models.Constraint(
-        "CHECK(isp_voucher_max_failures >= 0 AND isp_voucher_window_minutes > 0 "
+        "CHECK(isp_voucher_max_failures >= 0 AND isp_voucher_max_failures_ip >= 0 "
+        "AND isp_voucher_window_minutes > 0 "
         "AND isp_voucher_attempt_retention_days > 0)",
         "Voucher attempts allowed cannot be negative; the window and the retention must be "
         "above zero.",

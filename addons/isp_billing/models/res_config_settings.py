@@ -28,6 +28,9 @@ class ResConfigSettings(models.TransientModel):
     isp_voucher_max_failures = fields.Integer(
         related="company_id.isp_voucher_max_failures", readonly=False
     )
+    isp_voucher_max_failures_ip = fields.Integer(
+        related="company_id.isp_voucher_max_failures_ip", readonly=False
+    )
     isp_voucher_window_minutes = fields.Integer(
         related="company_id.isp_voucher_window_minutes", readonly=False
     )

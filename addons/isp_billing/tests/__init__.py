@@ -19,3 +19,4 @@ from . import test_recurring
 from . import test_portal
 from . import test_reseller
 from . import test_reseller_concurrency
+from . import test_i18n_sw

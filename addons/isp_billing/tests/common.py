@@ -1,8 +1,12 @@
+import threading
+import uuid
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import Command, fields
-from odoo.tests import TransactionCase
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, TransactionCase, new_test_user
+from odoo.tests.common import get_db_name
 
 
 class IspBillingCase(TransactionCase):
@@ -41,6 +45,50 @@ class IspBillingCase(TransactionCase):
         )
 
     @classmethod
+    def _test_provider(cls):
+        """A test payment provider (code "none") paying into the bank journal: Odoo's
+        payment flow needs an electronic payment method of the provider's code."""
+        Method = cls.env.registry["account.payment.method"]
+        original = Method._get_payment_method_information
+
+        def info(self):
+            return dict(original(self), none={"mode": "electronic", "type": ("bank",)})
+
+        with patch.object(Method, "_get_payment_method_information", info):
+            cls.env["account.payment.method"].sudo().create(
+                {"name": "Test method", "code": "none", "payment_type": "inbound"}
+            )
+            provider = cls.env["payment.provider"].create(
+                {
+                    "name": "Test Mobile Money",
+                    "code": "none",
+                    "state": "test",
+                    "company_id": cls.company.id,
+                    "payment_method_ids": [
+                        Command.set(cls.env.ref("payment.payment_method_unknown").ids)
+                    ],
+                }
+            )
+            provider.journal_id = cls.journal
+        return provider
+
+    @classmethod
+    def _test_transaction(cls, reference, partner, amount, **values):
+        """A transaction of ``cls.provider`` (``_test_provider``) by ``partner``."""
+        return cls.env["payment.transaction"].create(
+            {
+                "provider_id": cls.provider.id,
+                "payment_method_id": cls.env.ref("payment.payment_method_unknown").id,
+                "reference": reference,
+                "amount": amount,
+                "currency_id": cls.company.currency_id.id,
+                "partner_id": partner.id,
+                "operation": "online_direct",
+                **values,
+            }
+        )
+
+    @classmethod
     def _bundle(cls, name, price, value, unit, service_type="hotspot", **extra):
         template = cls.env["product.template"].create(
             {
@@ -56,6 +104,19 @@ class IspBillingCase(TransactionCase):
             }
         )
         return template.product_variant_id
+
+    @classmethod
+    def _portal_user(cls, partner, login):
+        """A portal user of ``partner`` in the company; its password is LOGIN-pass-1234."""
+        return new_test_user(
+            cls.env,
+            login=login,
+            password=login + "-pass-1234",
+            groups="base.group_portal",
+            partner_id=partner.id,
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
 
     @classmethod
     def _customer(cls, phone, company=None, **vals):
@@ -108,3 +169,71 @@ class IspBillingCase(TransactionCase):
             self.env["isp.purchase"]._cron_isp_invoice_purchases(batch_size=batch_size)
         self.env.invalidate_all()
         return reports
+
+
+class IspCommittedCase(BaseCase):
+    """Tests whose data is committed (other transactions, threads or servers must see it),
+    in a company of its own (``_create_company``) that the assertions are scoped to."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        cls.tag = uuid.uuid4().hex[:8]
+
+    @classmethod
+    def _create_company(cls, env, name, **values):
+        """A Tanzanian company named ``name`` and this class's tag, with its chart of
+        accounts: (company, env in that company)."""
+        company = env["res.company"].create(
+            {
+                "name": f"{name} {cls.tag}",
+                "country_id": env.ref("base.tz").id,
+                "currency_id": env.ref("base.TZS").id,
+                **values,
+            }
+        )
+        env["account.chart.template"].try_loading("tz", company, install_demo=False)
+        return company, env(context={"allowed_company_ids": company.ids})
+
+    @classmethod
+    def _create_bundle(cls, env, company, name="Daily", **values):
+        """A one-day bundle of 1,000 without taxes: its product.product."""
+        template = env["product.template"].create(
+            {
+                "name": name,
+                "is_isp_bundle": True,
+                "list_price": 1000,
+                "isp_duration_value": 1,
+                "isp_duration_unit": "days",
+                "company_id": company.id,
+                "taxes_id": [Command.clear()],
+                **values,
+            }
+        )
+        return template.product_variant_id
+
+    def _env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+
+    @staticmethod
+    def _at_once(worker, calls, timeout=180):
+        """Run ``worker(barrier, *call)`` for each call in a thread of its own; the worker
+        waits on ``barrier`` to start its critical part with the others. Returns each
+        worker's result (or the exception it raised, for the assertions to report), in the
+        order of ``calls``."""
+        barrier = threading.Barrier(len(calls))
+        results = [None] * len(calls)
+
+        def run(index, call):
+            try:
+                results[index] = worker(barrier, *call)
+            except Exception as exc:  # reported by the assertions
+                results[index] = exc
+
+        threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=timeout)
+        return results

@@ -1,5 +1,4 @@
 from datetime import datetime, time, timedelta
-from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from odoo import Command, fields
@@ -290,43 +289,11 @@ class TestDashboardPayments(IspDashboardCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Method = cls.env.registry["account.payment.method"]
-        original = Method._get_payment_method_information
-
-        def info(self):
-            return dict(original(self), none={"mode": "electronic", "type": ("bank",)})
-
-        with patch.object(Method, "_get_payment_method_information", info):
-            cls.env["account.payment.method"].sudo().create(
-                {"name": "Test method", "code": "none", "payment_type": "inbound"}
-            )
-            cls.provider = cls.env["payment.provider"].create(
-                {
-                    "name": "Test Mobile Money",
-                    "code": "none",
-                    "state": "test",
-                    "company_id": cls.company.id,
-                    "payment_method_ids": [
-                        Command.set(cls.env.ref("payment.payment_method_unknown").ids)
-                    ],
-                }
-            )
-            cls.provider.journal_id = cls.journal
+        cls.provider = cls._test_provider()
         cls.customer = cls._customer("0712345678")
 
     def _tx(self, reference, state, amount=1000):
-        tx = self.env["payment.transaction"].create(
-            {
-                "provider_id": self.provider.id,
-                "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
-                "reference": reference,
-                "amount": amount,
-                "currency_id": self.company.currency_id.id,
-                "partner_id": self.customer.id,
-                "operation": "online_direct",
-                "isp_bundle_id": self.daily.id,
-            }
-        )
+        tx = self._test_transaction(reference, self.customer, amount, isp_bundle_id=self.daily.id)
         tx.state = state
         return tx
 

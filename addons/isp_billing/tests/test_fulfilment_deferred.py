@@ -1,6 +1,7 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
 from freezegun import freeze_time
 
 from odoo import Command
@@ -288,3 +289,41 @@ class TestFulfilmentDeferred(IspBillingCase):
         self.assertEqual(
             self.env["account.payment"].search_count([("memo", "like", "D-BATCH-")]), 7
         )
+
+    def test_one_trigger_and_one_wake_up_per_transaction(self):
+        """Several fulfilments in one transaction trigger the invoicing job once; a trigger
+        rolled back with its savepoint is made again; the cron workers are notified once per
+        transaction, and through Odoo's own way if the kept connection fails."""
+        before = self._triggered()
+        self._deferred("D-T1")
+        self._deferred("D-T2", partner=self._customer("0712345699"))
+        self.assertEqual(len(self._triggered() - before), 1)
+
+        cron = self.env.ref("isp_billing.ir_cron_isp_expire_subscriptions")
+        rows = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        with self.assertRaises(UserError), self.cr.savepoint():
+            cron._trigger()
+            raise UserError("rolled back")
+        cron._trigger()
+        cron._trigger()
+        new = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - rows
+        self.assertEqual(len(new), 1, "made again after the rollback, once")
+
+        module = "odoo.addons.isp_billing.models.ir_cron"
+        with patch(f"{module}._notify_cron_workers") as notify:
+            cron._notifydb()
+            cron._notifydb()
+            self.assertEqual(notify.call_count, 1)
+            self.cr.postcommit.clear()  # the next transaction
+            cron._notifydb()
+            self.assertEqual(notify.call_count, 2)
+        self.cr.postcommit.clear()
+        base = type(self.env["ir.cron"]).__mro__
+        odoo_notify = next(cls for cls in base if cls.__module__.endswith("base.models.ir_cron"))
+        with (
+            patch(f"{module}._notify_cron_workers", side_effect=psycopg2.OperationalError),
+            patch.object(odoo_notify, "_notifydb") as fallback,
+        ):
+            cron._notifydb()
+        fallback.assert_called_once()
+        self.cr.postcommit.clear()

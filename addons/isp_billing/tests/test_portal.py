@@ -2,7 +2,7 @@ import json
 
 from freezegun import freeze_time
 
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from .test_recurring import IspRecurringCase
 
@@ -32,15 +32,7 @@ class IspPortalCase(HttpCase, IspRecurringCase):
     @classmethod
     def _portal_subscription(cls, phone, login):
         partner = cls._customer(phone, email=f"{login}@example.com")
-        new_test_user(
-            cls.env,
-            login=login,
-            password=login + "-pass-1234",
-            groups="base.group_portal",
-            partner_id=partner.id,
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls._portal_user(partner, login)
         subscription = cls.env["isp.subscription"].create(
             {"partner_id": partner.id, "bundle_id": cls.prepaid.id}
         )

@@ -257,28 +257,7 @@ class TestSuspension(IspRecurringCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Method = cls.env.registry["account.payment.method"]
-        original = Method._get_payment_method_information
-
-        def info(self):
-            return dict(original(self), none={"mode": "electronic", "type": ("bank",)})
-
-        with patch.object(Method, "_get_payment_method_information", info):
-            cls.env["account.payment.method"].sudo().create(
-                {"name": "Test method", "code": "none", "payment_type": "inbound"}
-            )
-            cls.provider = cls.env["payment.provider"].create(
-                {
-                    "name": "Test Mobile Money",
-                    "code": "none",
-                    "state": "test",
-                    "company_id": cls.company.id,
-                    "payment_method_ids": [
-                        Command.set(cls.env.ref("payment.payment_method_unknown").ids)
-                    ],
-                }
-            )
-            cls.provider.journal_id = cls.journal
+        cls.provider = cls._test_provider()
 
     def _overdue_subscription(self, phone):
         with freeze_time("2026-01-10 07:00:00"):
@@ -323,17 +302,12 @@ class TestSuspension(IspRecurringCase):
         with freeze_time("2026-01-21 07:00:00"):
             self._run_billing()
             self.assertEqual(sub.state, "suspended")
-            tx = self.env["payment.transaction"].create(
-                {
-                    "provider_id": self.provider.id,
-                    "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
-                    "reference": "INV-ONLINE-1",
-                    "amount": invoice.amount_residual,
-                    "currency_id": invoice.currency_id.id,
-                    "partner_id": sub.partner_id.id,
-                    "operation": "online_direct",
-                    "invoice_ids": [Command.set(invoice.ids)],
-                }
+            tx = self._test_transaction(
+                "INV-ONLINE-1",
+                sub.partner_id,
+                invoice.amount_residual,
+                currency_id=invoice.currency_id.id,
+                invoice_ids=[Command.set(invoice.ids)],
             )
             tx._set_done()
             tx._post_process()

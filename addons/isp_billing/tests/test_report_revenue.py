@@ -1,7 +1,6 @@
 import base64
 import io
 from datetime import datetime, time, timedelta
-from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -33,28 +32,7 @@ class TestRevenueReport(IspDashboardCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Method = cls.env.registry["account.payment.method"]
-        original = Method._get_payment_method_information
-
-        def info(self):
-            return dict(original(self), none={"mode": "electronic", "type": ("bank",)})
-
-        with patch.object(Method, "_get_payment_method_information", info):
-            cls.env["account.payment.method"].sudo().create(
-                {"name": "Test method", "code": "none", "payment_type": "inbound"}
-            )
-            cls.provider = cls.env["payment.provider"].create(
-                {
-                    "name": "Test Mobile Money",
-                    "code": "none",
-                    "state": "test",
-                    "company_id": cls.company.id,
-                    "payment_method_ids": [
-                        Command.set(cls.env.ref("payment.payment_method_unknown").ids)
-                    ],
-                }
-            )
-            cls.provider.journal_id = cls.journal
+        cls.provider = cls._test_provider()
         cls.local_today = datetime.now(ZoneInfo(TZ)).date()
         cls.r1, cls.r2, cls.r3 = (cls._customer(f"07655500{i:02d}") for i in range(1, 4))
         today = cls.ctx["today"] + (cls.now - cls.ctx["today"]) / 2
@@ -82,19 +60,13 @@ class TestRevenueReport(IspDashboardCase):
     @classmethod
     def _paid(cls, partner, bundle, reference, created, amount):
         purchase = cls._purchase(partner, bundle, reference, created, amount)
-        cls.env["payment.transaction"].create(
-            {
-                "provider_id": cls.provider.id,
-                "payment_method_id": cls.env.ref("payment.payment_method_unknown").id,
-                "reference": reference,
-                "amount": amount,
-                "currency_id": cls.company.currency_id.id,
-                "partner_id": partner.id,
-                "operation": "online_direct",
-                "isp_bundle_id": bundle.id,
-                "isp_purchase_id": purchase.id,
-                "state": "done",
-            }
+        cls._test_transaction(
+            reference,
+            partner,
+            amount,
+            isp_bundle_id=bundle.id,
+            isp_purchase_id=purchase.id,
+            state="done",
         )
         return purchase
 

@@ -26,15 +26,7 @@ class IspResellerCase(IspBillingCase):
                 "email": f"{login}@example.com",
             }
         )
-        new_test_user(
-            cls.env,
-            login=login,
-            password=login + "-pass-1234",
-            groups="base.group_portal",
-            partner_id=partner.id,
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls._portal_user(partner, login)
         return partner
 
     @classmethod

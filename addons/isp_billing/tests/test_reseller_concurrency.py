@@ -2,60 +2,36 @@
 transactions in threads, each run the way Odoo runs a request (``retrying``: retried on
 serialization failures and ConcurrencyError, committed at the end)."""
 
-import threading
 import time
-import uuid
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
-from odoo.modules.registry import Registry
 from odoo.service.model import retrying
-from odoo.tests import BaseCase, tagged
-from odoo.tests.common import get_db_name
+from odoo.tests import tagged
+
+from .common import IspCommittedCase
 
 
 @tagged("post_install", "-at_install")
-class TestResellerConcurrency(BaseCase):
+class TestResellerConcurrency(IspCommittedCase):
     """Data is committed (other transactions must see it), in a company of its own."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        cls.tag = uuid.uuid4().hex[:8]
         with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env["res.company"].create(
-                {
-                    "name": f"Reseller Race ISP {cls.tag}",
-                    "country_id": env.ref("base.tz").id,
-                    "currency_id": env.ref("base.TZS").id,
-                    "isp_reseller_commission_percent": 0.0,
-                }
-            )
-            env["account.chart.template"].try_loading("tz", company, install_demo=False)
-            env = env(context={"allowed_company_ids": company.ids})
-            bundle = env["product.template"].create(
-                {
-                    "name": "Daily",
-                    "is_isp_bundle": True,
-                    "list_price": 1000,
-                    "isp_duration_value": 1,
-                    "isp_duration_unit": "days",
-                    "company_id": company.id,
-                    "taxes_id": [(5, 0, 0)],
-                }
+            company, env = cls._create_company(
+                api.Environment(cr, SUPERUSER_ID, {}),
+                "Reseller Race ISP",
+                isp_reseller_commission_percent=0.0,
             )
             cls.company_id = company.id
-            cls.bundle_id = bundle.product_variant_id.id
+            cls.bundle_id = cls._create_bundle(env, company).id
             cls.journal_id = (
                 env["account.journal"]
                 .search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
                 .id
             )
-
-    def _env(self, cr):
-        return api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
 
     def _new_reseller(self, name, top_up):
         with self.registry.cursor() as cr:
@@ -87,39 +63,30 @@ class TestResellerConcurrency(BaseCase):
     def _run_concurrently(self, calls):
         """Each (reseller_id, quantity, request_key, hold_seconds) in its own thread and
         transaction; returns purchase ids, or the UserError message, or the exception."""
-        barrier = threading.Barrier(len(calls))
-        results = [None] * len(calls)
 
-        def worker(index, reseller_id, quantity, key, hold):
-            try:
-                with self.registry.cursor() as cr:
-                    env = self._env(cr)
+        def worker(barrier, reseller_id, quantity, key, hold):
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
 
-                    def buy():
-                        purchase = env["isp.reseller.purchase"]._isp_buy(
-                            env["res.partner"].browse(reseller_id),
-                            env["product.product"].browse(self.bundle_id),
-                            quantity,
-                            key,
-                        )
-                        env.cr.flush()
-                        if hold:
-                            time.sleep(hold)
-                        return purchase.id
+                def buy():
+                    purchase = env["isp.reseller.purchase"]._isp_buy(
+                        env["res.partner"].browse(reseller_id),
+                        env["product.product"].browse(self.bundle_id),
+                        quantity,
+                        key,
+                    )
+                    env.cr.flush()
+                    if hold:
+                        time.sleep(hold)
+                    return purchase.id
 
-                    barrier.wait(timeout=30)
-                    results[index] = retrying(buy, env)
-            except UserError as exc:
-                results[index] = str(exc)
-            except Exception as exc:  # reported by the assertions below
-                results[index] = exc
+                barrier.wait(timeout=30)
+                try:
+                    return retrying(buy, env)
+                except UserError as exc:
+                    return str(exc)
 
-        threads = [threading.Thread(target=worker, args=(i, *call)) for i, call in enumerate(calls)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        return results
+        return self._at_once(worker, calls, timeout=120)
 
     def _state(self, reseller_id):
         with self.registry.cursor() as cr:

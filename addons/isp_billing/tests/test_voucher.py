@@ -15,6 +15,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 from odoo.tools.pdf import PdfFileReader
 
+from odoo.addons.isp_billing.exceptions import IspVoucherRefused
 from odoo.addons.isp_billing.models import isp_voucher_code
 
 from .common import IspBillingCase
@@ -319,6 +320,7 @@ class TestVoucherRedemption(VoucherCase):
         self._redeem(self.batch.voucher_ids[1].code, "0712000001")
 
     def test_brute_force_limit_per_mac_and_per_ip(self):
+        self.company.isp_voucher_max_failures_ip = 5
         unknown = isp_voucher_code.random_codes(10)
         for n, code in enumerate(unknown[:5]):
             self.assertIn(
@@ -330,9 +332,61 @@ class TestVoucherRedemption(VoucherCase):
             self.assertIn("does not exist", self._refused(code, f"071300010{n}", ip="10.5.50.99"))
         with self.assertRaisesRegex(UserError, "Too many"):
             self._redeem(self.batch.voucher_ids[0].code, "0713000200", ip="10.5.50.99")
-        # 0 disables the limit
-        self.company.isp_voucher_max_failures = 0
+        # 0 disables each limit
+        self.company.isp_voucher_max_failures_ip = 0
+        with self.assertRaisesRegex(UserError, "Too many"):
+            self._redeem(self.batch.voucher_ids[0].code, "0712000200", mac="aa:bb:cc:00:00:01")
         self._redeem(self.batch.voucher_ids[0].code, "0713000200", ip="10.5.50.99")
+        self.company.isp_voucher_max_failures = 0
+        self._redeem(self.batch.voucher_ids[1].code, "0712000200", mac="aa:bb:cc:00:00:01")
+
+    def test_one_nat_address_does_not_lock_out_the_hotspot(self):
+        """Behind the router's NAT every customer has the same address: a few customers'
+        typos must not block the others; the address's own (higher) limit still stops a
+        brute force from it."""
+        self.assertEqual(self.company.isp_voucher_max_failures_ip, 50, "the default")
+        self.company.isp_voucher_max_failures_ip = 12
+        nat = "197.250.1.10"
+        for n, code in enumerate(isp_voucher_code.random_codes(11)):
+            self.assertIn("does not exist", self._refused(code, f"07140001{n:02d}", ip=nat))
+        # 11 failures from the address, at most one per phone: the next customer gets in
+        purchase = self._redeem(self.batch.voucher_ids[0].code, "0714000200", ip=nat)
+        self.assertEqual(purchase.partner_id.phone, "+255714000200")
+        self.assertIn(
+            "does not exist",
+            self._refused(isp_voucher_code.random_codes(1)[0], "0714000300", ip=nat),
+        )
+        refusal = self._refused(self.batch.voucher_ids[1].code, "0714000400", ip=nat)
+        self.assertIn("Too many wrong voucher codes", refusal)
+        self.assertEqual(self.batch.voucher_ids[1].state, "available")
+
+    def test_refusals_carry_their_result(self):
+        used = self.batch.voucher_ids[0]
+        self._redeem(used.code)
+        void = self.batch.voucher_ids[1]
+        void.action_void()
+        expired = self.batch.voucher_ids[2]
+        expired.sudo().write({"valid_until": fields.Date.today() - timedelta(days=1)})
+        cases = [
+            ("ABCD", "malformed"),
+            (isp_voucher_code.random_codes(1)[0], "unknown"),
+            (used.code, "used"),
+            (void.code, "void"),
+            (expired.code, "expired"),
+        ]
+        for code, result in cases:
+            with self.subTest(result=result):
+                try:
+                    self._redeem(code, "0715000001")
+                except IspVoucherRefused as error:
+                    self.assertEqual(error.result, result)
+                else:
+                    self.fail(f"{code} was redeemed")
+        self.company.isp_voucher_max_failures = 4
+        with self.assertRaises(IspVoucherRefused) as caught:
+            self._redeem(self.batch.voucher_ids[3].code, "0715000001")
+        self.assertEqual(caught.exception.result, "blocked")
+        self.assertEqual(self.batch.voucher_ids[3].state, "available")
 
     def test_manager_voids_and_marks_unused_traced_in_chatter(self):
         voucher = self.batch.voucher_ids[0]

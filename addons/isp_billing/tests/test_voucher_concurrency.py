@@ -3,54 +3,32 @@ redemption in its own thread and database transaction, run the way Odoo runs a p
 (``odoo.service.model.retrying``: retried on serialization failures, committed at the end; a
 refusal is answered, so the transaction commits its failed-attempt row)."""
 
-import threading
-import uuid
-
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
-from odoo.modules.registry import Registry
 from odoo.service.model import retrying
-from odoo.tests import BaseCase, tagged
-from odoo.tests.common import get_db_name
+from odoo.tests import tagged
 
 from odoo.addons.isp_billing.models import isp_voucher_code
 
+from .common import IspCommittedCase
+
 
 @tagged("post_install", "-at_install")
-class TestVoucherConcurrency(BaseCase):
+class TestVoucherConcurrency(IspCommittedCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        cls.tag = uuid.uuid4().hex[:8]
         with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env["res.company"].create(
-                {
-                    "name": f"Voucher Race ISP {cls.tag}",
-                    "country_id": env.ref("base.tz").id,
-                    "currency_id": env.ref("base.TZS").id,
-                    "isp_voucher_max_failures": 3,
-                }
-            )
-            env["account.chart.template"].try_loading("tz", company, install_demo=False)
-            env = env(context={"allowed_company_ids": company.ids})
-            bundle = env["product.template"].create(
-                {
-                    "name": "Daily",
-                    "is_isp_bundle": True,
-                    "list_price": 1000,
-                    "isp_duration_value": 1,
-                    "isp_duration_unit": "days",
-                    "company_id": company.id,
-                    "taxes_id": [(5, 0, 0)],
-                }
+            company, env = cls._create_company(
+                api.Environment(cr, SUPERUSER_ID, {}),
+                "Voucher Race ISP",
+                isp_voucher_max_failures=3,
             )
             batch = env["isp.voucher.batch"].create(
                 {
                     "name": f"RACE-{cls.tag}",
                     "quantity": 5,
-                    "bundle_id": bundle.product_variant_id.id,
+                    "bundle_id": cls._create_bundle(env, company).id,
                     "company_id": company.id,
                 }
             )
@@ -58,43 +36,30 @@ class TestVoucherConcurrency(BaseCase):
             cls.company_id = company.id
             cls.codes = batch.voucher_ids.sorted("id").mapped("code")
 
-    def _env(self, cr):
-        return api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
-
     def _redeem_concurrently(self, calls):
         """Each (code, phone, mac) in its own thread and transaction, all started together.
         Returns a purchase id or the refusal's message for each."""
-        barrier = threading.Barrier(len(calls))
-        results = [None] * len(calls)
 
-        def worker(index, code, phone, mac):
-            try:
-                with self.registry.cursor() as cr:
-                    env = self._env(cr)
-                    company = env["res.company"].browse(self.company_id)
+        def worker(barrier, code, phone, mac):
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                company = env["res.company"].browse(self.company_id)
 
-                    def redeem():
-                        try:
-                            return (
-                                env["isp.voucher"]
-                                .sudo()
-                                ._isp_redeem(code, phone, mac=mac, company=company)
-                                .id
-                            )
-                        except UserError as error:
-                            return error.args[0]
+                def redeem():
+                    try:
+                        return (
+                            env["isp.voucher"]
+                            .sudo()
+                            ._isp_redeem(code, phone, mac=mac, company=company)
+                            .id
+                        )
+                    except UserError as error:
+                        return error.args[0]
 
-                    barrier.wait(timeout=60)
-                    results[index] = retrying(redeem, env)
-            except Exception as exc:  # reported by the assertions
-                results[index] = exc
+                barrier.wait(timeout=60)
+                return retrying(redeem, env)
 
-        threads = [threading.Thread(target=worker, args=(i, *call)) for i, call in enumerate(calls)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=180)
-        return results
+        return self._at_once(worker, calls)
 
     def test_twenty_concurrent_redemptions_of_one_code_one_succeeds(self):
         code = self.codes[0]

@@ -190,7 +190,7 @@ class IspHotspotApi(http.Controller):
         session (sign-in code, payment or voucher), or an ISP user's API key."""
         if request.httprequest.headers.get("Authorization"):
             api_key_user(company, "isp_billing.group_isp_user")
-            hotspot._isp_rate("lookup_ip", client_address())
+            hotspot._isp_rate("lookup_ip", client_address(), company)
             partner = hotspot._isp_customer(company, phone)
             if not partner:
                 raise ApiError(404, "not_found", request.env._("No customer has this number."))
@@ -202,7 +202,7 @@ class IspHotspotApi(http.Controller):
                 "unauthorized",
                 request.env._("Sign in first (code by SMS, payment or voucher)."),
             )
-        hotspot._isp_rate("lookup_ip", client_address())
+        hotspot._isp_rate("lookup_ip", client_address(), company)
         if partner.phone != hotspot._isp_phone(company, phone):
             raise ApiError(403, "forbidden", request.env._("You can only see your own account."))
         return partner

@@ -1,6 +1,7 @@
 """The captive page. Every step is a plain form post or link (the page works without
 JavaScript); hotspot.js only follows a payment live and auto-submits the router login."""
 
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from odoo import http
@@ -24,11 +25,33 @@ from .common import (
 LANGS = ("en_US", "sw")
 
 
+class Page(NamedTuple):
+    """What every step of the page works with: the website's company, the hotspot model
+    (sudo, in that company), the router's parameters and the page's language."""
+
+    company: object
+    hotspot: object
+    params: dict
+    lang: str
+
+
+def typed(value):
+    """A form value to show again as typed (a string, else nothing)."""
+    return value if isinstance(value, str) else ""
+
+
+def page_route(path, method="POST", **kw):
+    """A route of the captive page: public, not a website route (see ``_setup``)."""
+    return http.route(
+        path, type="http", auth="public", methods=[method], website=False, sitemap=False, **kw
+    )
+
+
 class IspHotspotPage(http.Controller):
     # ------------------------------------------------------------------ helpers
 
     def _setup(self, values):
-        """(company, hotspot model, router params, lang) of this request.
+        """The Page of this request.
 
         The page's routes are not website routes (``website=False``): it is a standalone
         document, and the website layer (frontend QWeb environment, visitor tracking,
@@ -36,9 +59,10 @@ class IspHotspotPage(http.Controller):
         website's company and languages still apply (``request_lang``)."""
         company = website_company()
         code = request_lang(values.get("lang"), company)
-        return company, hotspot_sudo(company), router_params(values), code
+        return Page(company, hotspot_sudo(company), router_params(values), code)
 
-    def _render(self, view, company, hotspot, params, lang, status=200, **values):
+    def _render(self, page, view, status=200, **values):
+        company, hotspot, params, lang = page
         installed = dict(request.env["res.lang"].get_installed())
         langs = [(code, installed[code]) for code in LANGS if code in installed]
         qcontext = {
@@ -64,98 +88,67 @@ class IspHotspotPage(http.Controller):
                 qcontext.setdefault("router_error", params["error"])
         return request.render("isp_hotspot.page", qcontext, status=status)
 
-    def _redirect(self, path, params, lang, **extra):
-        return request.redirect(f"{path}?{query(params, **{'lang': lang, **extra})}", code=303)
+    def _redirect(self, page, path, **extra):
+        query_string = query(page.params, **{"lang": page.lang, **extra})
+        return request.redirect(f"{path}?{query_string}", code=303)
 
     # ------------------------------------------------------------------ buy
 
-    @http.route(
-        "/hotspot",
-        type="http",
-        auth="public",
-        methods=["GET"],
-        website=False,
-        sitemap=False,
-        readonly=True,
-    )
+    @page_route("/hotspot", "GET", readonly=True)
     def hotspot(self, voucher=None, **kw):
-        company, hotspot, params, lang = self._setup(kw)
-        if not voucher and params.get("link-orig"):
+        page = self._setup(kw)
+        if not voucher and page.params.get("link-orig"):
             # the card's QR link opened before the router's login: the router sends here
             # with the link as link-orig
-            orig = urlsplit(params["link-orig"])
+            orig = urlsplit(page.params["link-orig"])
             if orig.path.rstrip("/").endswith("/hotspot"):
                 voucher = parse_qs(orig.query).get("voucher", [None])[0]
-        return self._render(
-            "buy",
-            company,
-            hotspot,
-            params,
-            lang,
-            voucher_code=hotspot._isp_voucher_code(voucher),
-        )
+        return self._render(page, "buy", voucher_code=page.hotspot._isp_voucher_code(voucher))
 
-    @http.route(
-        "/hotspot/pay", type="http", auth="public", methods=["POST"], website=False, sitemap=False
-    )
+    @page_route("/hotspot/pay")
     def pay(self, phone=None, bundle_id=None, provider_id=None, **kw):
-        company, hotspot, params, lang = self._setup(kw)
+        page = self._setup(kw)
         try:
-            tx = hotspot._isp_initiate_payment(
-                company,
+            tx = page.hotspot._isp_initiate_payment(
+                page.company,
                 phone,
                 bundle_id,
                 provider_id=provider_id,
-                mac=params.get("mac"),
-                ip=params.get("ip"),
+                mac=page.params.get("mac"),
+                ip=page.params.get("ip"),
                 client_ip=client_address(),
             )
         except UserError as error:
             return self._render(
+                page,
                 "buy",
-                company,
-                hotspot,
-                params,
-                lang,
                 status=400,
                 error=error.args[0],
-                phone=phone if isinstance(phone, str) else "",
+                phone=typed(phone),
                 bundle_id=str(bundle_id or ""),
             )
         return self._redirect(
-            "/hotspot/wait",
-            params,
-            lang,
-            reference=tx.reference,
-            token=tx._isp_hotspot_access_token(),
+            page, "/hotspot/wait", reference=tx.reference, token=tx._isp_hotspot_access_token()
         )
 
-    @http.route(
-        "/hotspot/wait", type="http", auth="public", methods=["GET"], website=False, sitemap=False
-    )
+    @page_route("/hotspot/wait", "GET")
     def wait(self, reference=None, token=None, **kw):
-        company, hotspot, params, lang = self._setup(kw)
-        tx = hotspot._isp_find_transaction(reference, token)
-        if not tx or tx.company_id != company:
+        page = self._setup(kw)
+        tx = page.hotspot._isp_find_transaction(reference, token)
+        if not tx or tx.company_id != page.company:
             return self._render(
+                page,
                 "buy",
-                company,
-                hotspot,
-                params,
-                lang,
                 status=404,
                 error=request.env._("This payment was not found. Start again."),
             )
-        status = hotspot._isp_payment_status(tx)
+        status = page.hotspot._isp_payment_status(tx)
         if status["status"] == "paid":
             sign_in(tx.partner_id)
-            return self._redirect("/hotspot/status", params, lang, connect="1")
+            return self._redirect(page, "/hotspot/status", connect="1")
         return self._render(
+            page,
             "wait",
-            company,
-            hotspot,
-            params,
-            lang,
             payment=status,
             reference=tx.reference,
             token=token,
@@ -164,121 +157,70 @@ class IspHotspotPage(http.Controller):
 
     # ------------------------------------------------------------------ vouchers
 
-    @http.route(
-        "/hotspot/voucher",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        website=False,
-        sitemap=False,
-    )
+    @page_route("/hotspot/voucher")
     def voucher(self, code=None, phone=None, **kw):
-        company, hotspot, params, lang = self._setup(kw)
+        page = self._setup(kw)
         try:
-            purchase = hotspot._isp_redeem_voucher(
-                company,
+            purchase = page.hotspot._isp_redeem_voucher(
+                page.company,
                 code,
                 phone,
-                mac=params.get("mac"),
-                ip=params.get("ip"),
+                mac=page.params.get("mac"),
+                ip=page.params.get("ip"),
                 client_ip=client_address(),
             )
         except UserError as error:
             return self._render(
+                page,
                 "buy",
-                company,
-                hotspot,
-                params,
-                lang,
                 status=429 if isinstance(error, IspHotspotRateLimited) else 400,
                 voucher_error=error.args[0],
-                voucher_code=hotspot._isp_voucher_code(code),
-                phone=phone if isinstance(phone, str) else "",
+                voucher_code=page.hotspot._isp_voucher_code(code),
+                phone=typed(phone),
             )
         sign_in(purchase.partner_id)
-        return self._redirect("/hotspot/status", params, lang, connect="1")
+        return self._redirect(page, "/hotspot/status", connect="1")
 
     # ------------------------------------------------------------------ sign-in
 
-    @http.route(
-        "/hotspot/signin",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        website=False,
-        sitemap=False,
-    )
+    @page_route("/hotspot/signin")
     def signin(self, phone=None, **kw):
-        company, hotspot, params, lang = self._setup(kw)
+        page = self._setup(kw)
         try:
-            e164 = hotspot._isp_send_code(company, phone, client_ip=client_address())
+            e164 = page.hotspot._isp_send_code(page.company, phone, client_ip=client_address())
         except UserError as error:
             return self._render(
-                "buy",
-                company,
-                hotspot,
-                params,
-                lang,
-                status=400,
-                signin_error=error.args[0],
-                phone=phone if isinstance(phone, str) else "",
+                page, "buy", status=400, signin_error=error.args[0], phone=typed(phone)
             )
-        return self._render("code", company, hotspot, params, lang, phone=e164)
+        return self._render(page, "code", phone=e164)
 
-    @http.route(
-        "/hotspot/signin/verify",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        website=False,
-        sitemap=False,
-    )
+    @page_route("/hotspot/signin/verify")
     def signin_verify(self, phone=None, code=None, **kw):
-        company, hotspot, params, lang = self._setup(kw)
+        page = self._setup(kw)
         try:
-            partner = hotspot._isp_check_code(company, phone, code, client_ip=client_address())
-        except UserError as error:
-            return self._render(
-                "code",
-                company,
-                hotspot,
-                params,
-                lang,
-                status=400,
-                error=error.args[0],
-                phone=phone if isinstance(phone, str) else "",
+            partner = page.hotspot._isp_check_code(
+                page.company, phone, code, client_ip=client_address()
             )
+        except UserError as error:
+            return self._render(page, "code", status=400, error=error.args[0], phone=typed(phone))
         sign_in(partner)
-        return self._redirect("/hotspot/status", params, lang, connect="1")
+        return self._redirect(page, "/hotspot/status", connect="1")
 
-    @http.route(
-        "/hotspot/signout",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        website=False,
-        sitemap=False,
-    )
+    @page_route("/hotspot/signout")
     def signout(self, **kw):
-        _company, _hotspot, params, lang = self._setup(kw)
+        page = self._setup(kw)
         sign_out()
-        return self._redirect("/hotspot", params, lang)
+        return self._redirect(page, "/hotspot")
 
     # ------------------------------------------------------------------ status
 
-    @http.route(
-        "/hotspot/status",
-        type="http",
-        auth="public",
-        methods=["GET"],
-        website=False,
-        sitemap=False,
-    )
+    @page_route("/hotspot/status", "GET")
     def status(self, connect=None, **kw):
-        company, hotspot, params, lang = self._setup(kw)
+        page = self._setup(kw)
+        company, hotspot, params, _lang = page
         partner = signed_in_partner(company)
         if not partner:
-            return self._redirect("/hotspot", params, lang)
+            return self._redirect(page, "/hotspot")
         access = login = router = None
         subscription = hotspot._isp_active_subscription(partner)
         if params.get("mac") and subscription and connect:
@@ -295,11 +237,8 @@ class IspHotspotPage(http.Controller):
                 if not (router and router["ok"]):
                     login = hotspot._isp_login_form(subscription, params)
         return self._render(
+            page,
             "status",
-            company,
-            hotspot,
-            params,
-            lang,
             partner=partner,
             customer=hotspot._isp_customer_status(partner),
             access=access,
@@ -308,31 +247,21 @@ class IspHotspotPage(http.Controller):
             auto_connect=bool(connect and login),
         )
 
-    @http.route(
-        "/hotspot/device/remove",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        website=False,
-        sitemap=False,
-    )
+    @page_route("/hotspot/device/remove")
     def device_remove(self, device_mac=None, **kw):
-        company, hotspot, params, lang = self._setup(kw)
-        partner = signed_in_partner(company)
+        page = self._setup(kw)
+        partner = signed_in_partner(page.company)
         if not partner:
-            return self._redirect("/hotspot", params, lang)
+            return self._redirect(page, "/hotspot")
         try:
-            hotspot._isp_remove_device(partner, device_mac)
+            page.hotspot._isp_remove_device(partner, device_mac)
         except UserError as error:
             return self._render(
+                page,
                 "status",
-                company,
-                hotspot,
-                params,
-                lang,
                 status=400,
                 partner=partner,
-                customer=hotspot._isp_customer_status(partner),
+                customer=page.hotspot._isp_customer_status(partner),
                 error=error.args[0],
             )
-        return self._redirect("/hotspot/status", params, lang)
+        return self._redirect(page, "/hotspot/status")

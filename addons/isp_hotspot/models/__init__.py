@@ -4,6 +4,8 @@ from . import isp_hotspot
 from . import payment_provider
 from . import payment_transaction
 from . import payment_method
+from . import isp_hotspot_catalogue_cache
 from . import product_product
 from . import product_template
 from . import res_company
+from . import res_config_settings

@@ -10,6 +10,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import ormcache
 from odoo.tools.misc import formatLang
 
+from odoo.addons.isp_billing.exceptions import IspVoucherRefused
 from odoo.addons.isp_billing.models.isp_device import normalize_mac
 
 from .isp_hotspot_attempt import IspHotspotRateLimited
@@ -17,22 +18,25 @@ from .isp_hotspot_attempt import IspHotspotRateLimited
 _logger = logging.getLogger(__name__)
 
 # Rate limits: kind -> (attempts, window in seconds), per phone number and per client address.
+# The per-address attempts are the company's settings (a field name here): behind a hotspot
+# router's NAT every customer reaches Odoo from the router's one address.
 RATE_LIMITS = {
     "payment_phone": (5, 600),
-    "payment_ip": (20, 600),
+    "payment_ip": ("isp_hotspot_ip_payment_limit", 600),
     "code_phone": (3, 900),
-    "code_ip": (10, 900),
-    "signin_ip": (20, 900),
-    "voucher_ip": (10, 600),
-    "lookup_ip": (60, 60),
+    "code_ip": ("isp_hotspot_ip_code_limit", 900),
+    "signin_ip": ("isp_hotspot_ip_signin_limit", 900),
+    "voucher_ip": ("isp_hotspot_ip_voucher_limit", 600),
+    "lookup_ip": ("isp_hotspot_ip_lookup_limit", 60),
 }
 # What the captive page tells a customer, by transaction state.
 PENDING_STATES = ("draft", "pending", "authorized")
 OCTAL_ESCAPE = re.compile(r"\\([0-7]{1,3})")
 # codes per batch generated or listed by one API call
 MAX_API_VOUCHERS = 1000
-# isp.voucher.attempt result -> the API's error code
+# isp_billing's IspVoucherRefused result -> the API's error code ("blocked" is rate_limited)
 VOUCHER_REFUSALS = {
+    "malformed": "invalid_code",
     "unknown": "voucher_unknown",
     "used": "voucher_used",
     "void": "voucher_void",
@@ -252,8 +256,14 @@ class IspHotspot(models.AbstractModel):
         return ip
 
     @api.model
-    def _isp_rate(self, kind, key):
+    def _isp_rate(self, kind, key, company=None):
+        """Count one attempt of ``kind`` by ``key`` or raise IspHotspotRateLimited; a
+        per-address limit is ``company``'s setting (0: no limit)."""
         limit, window = RATE_LIMITS[kind]
+        if isinstance(limit, str):
+            limit = (company or self.env.company)[limit]
+            if limit <= 0:
+                return True
         return self.env["isp.hotspot.attempt"]._isp_hit(kind, [key], limit, window)
 
     # ------------------------------------------------------------------ payment
@@ -283,7 +293,7 @@ class IspHotspot(models.AbstractModel):
             )
         provider = providers[0]
         self._isp_rate("payment_phone", e164)
-        self._isp_rate("payment_ip", client_ip)
+        self._isp_rate("payment_ip", client_ip, company)
         with self.env.cr.savepoint():
             partner = self.env["res.partner"]._isp_find_or_create_customer(e164, company)
             tx = self.env["payment.transaction"].create(
@@ -485,7 +495,7 @@ class IspHotspot(models.AbstractModel):
         answer (no way to probe who is a customer)."""
         e164 = self._isp_phone(company, phone)
         self._isp_rate("code_phone", e164)
-        self._isp_rate("code_ip", client_ip)
+        self._isp_rate("code_ip", client_ip, company)
         partner = self._isp_customer(company, e164)
         if partner:
             self.env["isp.hotspot.login.code"]._isp_issue(partner)
@@ -498,7 +508,7 @@ class IspHotspot(models.AbstractModel):
     @api.model
     def _isp_check_code(self, company, phone, code, client_ip=None):
         """The customer when ``code`` is right, else a UserError."""
-        self._isp_rate("signin_ip", client_ip)
+        self._isp_rate("signin_ip", client_ip, company)
         partner = self._isp_customer(company, phone)
         if not partner or not self.env["isp.hotspot.login.code"]._isp_check(partner, code):
             raise UserError(self.env._("This code is wrong or has expired. Ask for a new one."))
@@ -533,48 +543,24 @@ class IspHotspot(models.AbstractModel):
         e164 = self._isp_phone(company, phone)
         mac = self._isp_mac(mac)
         ip = self._isp_ip(ip)
-        self._isp_rate("voucher_ip", client_ip)
+        self._isp_rate("voucher_ip", client_ip, company)
         Voucher = self.env["isp.voucher"].with_company(company)
-        normalized = Voucher._isp_normalize_code(code)
-        if not normalized:
-            raise IspHotspotVoucherRefused(
-                "invalid_code",
-                self.env._(
-                    "%(code)s is not a voucher code: check it (12 letters and digits, like "
-                    "ABCD-EFGH-JKMN).",
-                    code=code.strip()[:40],
-                ),
-            )
-        Attempt = self.env["isp.voucher.attempt"].sudo()
-        last_attempt = Attempt.search([], order="id desc", limit=1).id or 0
         refusal = None
         with self.env.cr.savepoint():
             try:
-                purchase = Voucher._isp_redeem(normalized, e164, mac=mac, ip=ip, company=company)
-            except UserError as error:
-                # a refusal: isp_billing wrote the failed attempt (and nothing else) just
-                # before raising. Keep it (it is what the brute-force limit counts); any
-                # other error rolls the savepoint back.
-                attempt = Attempt.search(
-                    [
-                        ("id", ">", last_attempt),
-                        ("company_id", "=", company.id),
-                        ("phone", "=", e164),
-                    ],
-                    order="id desc",
-                    limit=1,
-                )
-                if not attempt:
-                    raise
-                refusal = attempt.result, error
+                purchase = Voucher._isp_redeem(code.strip(), e164, mac=mac, ip=ip, company=company)
+            except IspVoucherRefused as error:
+                # isp_billing wrote the failed attempt (and nothing else) just before
+                # raising: keep it, it is what the brute-force limit counts. Any other error
+                # rolls the savepoint back.
+                refusal = error
         if not refusal:
             return purchase
-        result, error = refusal
-        if result == "blocked":
-            raise IspHotspotRateLimited(error.args[0]) from error
+        if refusal.result == "blocked":
+            raise IspHotspotRateLimited(refusal.args[0]) from refusal
         raise IspHotspotVoucherRefused(
-            VOUCHER_REFUSALS.get(result, "invalid_code"), error.args[0]
-        ) from error
+            VOUCHER_REFUSALS[refusal.result], refusal.args[0]
+        ) from refusal
 
     # ------------------------------------------------------------------ vouchers (admin API)
 

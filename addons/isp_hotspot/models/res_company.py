@@ -1,8 +1,48 @@
-from odoo import models
+from odoo import fields, models
 
 
 class ResCompany(models.Model):
     _inherit = "res.company"
+
+    # Per client address limits of the captive page and API (0: no limit). Behind a hotspot
+    # router's NAT every customer reaches Odoo from the router's one address: these are
+    # well above the per-phone limits.
+    isp_hotspot_ip_payment_limit = fields.Integer(
+        string="Payment Requests per Address (10 minutes)",
+        default=200,
+        help="Mobile-money payment requests one client address may make in 10 minutes; "
+        "0: no limit. Each phone number may make 5.",
+    )
+    isp_hotspot_ip_code_limit = fields.Integer(
+        string="Sign-in Codes per Address (15 minutes)",
+        default=100,
+        help="Sign-in codes by SMS one client address may ask for in 15 minutes; 0: no "
+        "limit. Each phone number may ask for 3.",
+    )
+    isp_hotspot_ip_signin_limit = fields.Integer(
+        string="Sign-in Attempts per Address (15 minutes)",
+        default=200,
+        help="Sign-in code checks one client address may make in 15 minutes; 0: no limit.",
+    )
+    isp_hotspot_ip_voucher_limit = fields.Integer(
+        string="Voucher Redemptions per Address (10 minutes)",
+        default=100,
+        help="Voucher redemptions one client address may try in 10 minutes; 0: no limit. "
+        "Wrong codes are also limited per phone and device (ISP → Vouchers).",
+    )
+    isp_hotspot_ip_lookup_limit = fields.Integer(
+        string="Account Lookups per Address (minute)",
+        default=600,
+        help="Customer status lookups of the API one client address may make in a minute; "
+        "0: no limit.",
+    )
+
+    _isp_hotspot_ip_limits_not_negative = models.Constraint(
+        "CHECK(isp_hotspot_ip_payment_limit >= 0 AND isp_hotspot_ip_code_limit >= 0 "
+        "AND isp_hotspot_ip_signin_limit >= 0 AND isp_hotspot_ip_voucher_limit >= 0 "
+        "AND isp_hotspot_ip_lookup_limit >= 0)",
+        "Per-address limits cannot be negative.",
+    )
 
     def write(self, vals):
         if {"name", "currency_id"} & set(vals):

@@ -4,11 +4,11 @@ that the business code runs) and invalid (wrong types, missing or extra fields, 
 raw bytes, a wrong content type, odd path and query values). None may answer a 5xx; every
 answer of a documented status is JSON, errors as {"error": {"code", "message"}}.
 
-The strategies are built here from the document: schemathesis 3.39 (requirements-dev.txt)
-cannot generate with the installed hypothesis (hypothesis-jsonschema 0.23.1 calls
-``many.more()``, gone from hypothesis 6.170). Bounded: EXAMPLES per operation (about 300
-requests, well under a minute). The rate limits are lifted so the fuzzing reaches the
-business code."""
+The strategies are built here from the document with hypothesis alone (pinned in
+requirements-dev.txt): schemathesis 3.39 cannot generate with it (hypothesis-jsonschema
+0.23.1 calls ``many.more()``, gone from hypothesis 6.170). Bounded: EXAMPLES per
+operation (about 300 requests, well under a minute). The rate limits are lifted so the
+fuzzing reaches the business code."""
 
 import json
 from unittest.mock import patch

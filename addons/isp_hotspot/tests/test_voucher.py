@@ -149,6 +149,22 @@ class TestHotspotVoucher(HotspotCase):
         self.assertEqual(self.redeem(good.code, "0655 444 666").status_code, 201)
         self.assertEqual(good.state, "redeemed")
 
+    def test_one_router_address_serves_many_customers(self):
+        """Behind the hotspot router's NAT every customer reaches Odoo from the router's one
+        address (here the test client's): a dozen customers' wrong codes do not lock the
+        others out; the company's per-address setting still stops the address."""
+        self.assertEqual(self.company.isp_hotspot_ip_voucher_limit, 100, "the default")
+        for n in range(12):
+            self.assertError(self.redeem(unknown_code(), f"0655 500 {n:03d}"), 404)
+        good = self.codes[6]
+        self.assertEqual(self.redeem(good.code, "0655 500 100").status_code, 201)
+        self.company.isp_hotspot_ip_voucher_limit = 13
+        error = self.assertError(self.redeem(self.codes[7].code, "0655 500 101"), 429)
+        self.assertIn("Too many attempts", error["message"])
+        self.assertEqual(self.codes[7].state, "available")
+        self.company.isp_hotspot_ip_voucher_limit = 0
+        self.assertEqual(self.redeem(self.codes[7].code, "0655 500 101").status_code, 201)
+
     # ------------------------------------------------------------------ admin API
 
     def test_generate_and_list_with_an_api_key(self):

@@ -282,3 +282,15 @@ def create_committed_daraja_setup(registry, name, sim_url, server_url, secrets=N
         provider._isp_ensure_journal()
         env.ref("payment.payment_method_mpesa").active = True
         return company_id, bundle.product_variant_id.id, provider.id
+
+
+def retire_committed_provider(registry, provider_id):
+    """Disable a provider committed by ``create_committed_daraja_setup`` and erase its stored
+    credentials: they were encrypted with a test-only key, so nothing could read (or rotate)
+    them afterwards."""
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        provider = env["payment.provider"].browse(provider_id)
+        provider.write(
+            dict.fromkeys(provider._isp_secret_fields.values(), False) | {"state": "disabled"}
+        )

@@ -18,7 +18,12 @@ from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 from odoo.tools import config
 
-from .common import CREDENTIAL_KEY, SECRETS, create_committed_daraja_setup
+from .common import (
+    CREDENTIAL_KEY,
+    SECRETS,
+    create_committed_daraja_setup,
+    retire_committed_provider,
+)
 from .server import OdooServer
 from .simulators import DarajaSimulator
 
@@ -54,9 +59,7 @@ class TestCallbackConcurrency(BaseCase):
 
     @classmethod
     def _disable_provider(cls):
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["payment.provider"].browse(cls.provider_id).state = "disabled"
+        retire_committed_provider(cls.registry, cls.provider_id)
 
     def _env(self, cr):
         return api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})

@@ -2,9 +2,8 @@ import logging
 from datetime import timedelta
 
 import pytz
-from psycopg2 import errors as pg_errors
-
 from markupsafe import escape
+from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError
