@@ -19,58 +19,18 @@ import time
 import traceback
 import uuid
 
-from bench_mpesa import drop_database, run
-from common import ROOT, parse_args, print_table, verdict, write_results
+from common import (
+    ROOT,
+    drop_database,
+    ensure_database,
+    parse_args,
+    print_table,
+    verdict,
+    write_results,
+)
 
 TARGET_RATIO = 0.8
 TARGET_WEIGHT_KB = 60.0
-
-
-def ensure_database(args):
-    import psycopg2  # noqa: PLC0415
-
-    from odoo.sql_db import connection_info_for  # noqa: PLC0415
-
-    odoo_cmd = [sys.executable, "-m", "odoo"]
-    log = ROOT / "bench" / "results" / "bench_hotspot_install.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    _name, params = connection_info_for("postgres")
-    cnx = psycopg2.connect(**params)
-    try:
-        with cnx.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.db])
-            exists = bool(cur.fetchone())
-    finally:
-        cnx.close()
-    created = False
-    if not exists:
-        print(f"  creating database {args.db}")
-        if run([*odoo_cmd, "db", "-c", args.config, "init", args.db, "--country", "TZ"], log):
-            raise RuntimeError(f"could not create {args.db} (see {log})")
-        created = True
-    cnx = psycopg2.connect(**dict(params, database=args.db))
-    try:
-        with cnx.cursor() as cur:
-            cur.execute("SELECT state FROM ir_module_module WHERE name = 'isp_hotspot'")
-            row = cur.fetchone()
-    finally:
-        cnx.close()
-    if not row or row[0] != "installed":
-        print(f"  installing isp_hotspot into {args.db}")
-        cmd = [
-            *odoo_cmd,
-            "-c",
-            args.config,
-            "-d",
-            args.db,
-            "-i",
-            "isp_hotspot",
-            "--stop-after-init",
-            "--log-level=warn",
-        ]
-        if run(cmd, log):
-            raise RuntimeError(f"could not install isp_hotspot (see {log})")
-    return created
 
 
 def fixture(odoo, registry):
@@ -182,7 +142,7 @@ def main():
         ["-c", args.config, "-d", args.db, "--log-level=warn", "--db-filter=.*"],
         setup_logging=True,
     )
-    created = ensure_database(args)
+    created = ensure_database(args, ["isp_hotspot"], "bench_hotspot")
     from odoo.modules.registry import Registry  # noqa: PLC0415
 
     from odoo.addons.isp_mpesa.tests.server import OdooServer  # noqa: PLC0415

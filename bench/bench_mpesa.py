@@ -30,7 +30,6 @@ at that cost. ``BENCH_PROFILE=1`` adds cProfiles of 5 more callbacks and of the 
 
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -39,6 +38,8 @@ import uuid
 
 from common import (
     ROOT,
+    drop_database,
+    ensure_database,
     maybe_profile,
     parse_args,
     print_table,
@@ -54,64 +55,6 @@ TARGET_RATE = 25.0
 # callbacks profiled (with --profile) after the ones measured in-process
 PROFILED = 5
 TARGET_P95_MS = 300.0
-
-
-def run(cmd, log):
-    with open(log, "a") as out:
-        return subprocess.run(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode  # noqa: S603
-
-
-def ensure_database(args):
-    """Create the database and install the modules a callback runs through when needed.
-    Returns True if created."""
-    odoo = [sys.executable, "-m", "odoo"]
-    log = ROOT / "bench" / "results" / "bench_mpesa_install.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    import psycopg2  # noqa: PLC0415
-
-    from odoo.sql_db import connection_info_for  # noqa: PLC0415
-
-    _name, params = connection_info_for("postgres")
-    cnx = psycopg2.connect(**params)
-    try:
-        with cnx.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.db])
-            exists = bool(cur.fetchone())
-    finally:
-        cnx.close()
-    created = False
-    if not exists:
-        print(f"  creating database {args.db}")
-        if run([*odoo, "db", "-c", args.config, "init", args.db, "--country", "TZ"], log):
-            raise RuntimeError(f"could not create {args.db} (see {log})")
-        created = True
-    cnx = psycopg2.connect(**dict(params, database=args.db))
-    try:
-        with cnx.cursor() as cur:
-            cur.execute(
-                "SELECT name FROM ir_module_module WHERE name IN %s AND state = 'installed'",
-                [tuple(MODULES)],
-            )
-            missing = sorted(set(MODULES) - {row[0] for row in cur.fetchall()})
-    finally:
-        cnx.close()
-    if missing:
-        print(f"  installing {', '.join(missing)} into {args.db}")
-        modules = ",".join(missing)
-        cmd = [*odoo, "-c", args.config, "-d", args.db, "-i", modules, "--stop-after-init"]
-        if run([*cmd, "--log-level=warn"], log):
-            raise RuntimeError(f"could not install {modules} (see {log})")
-    return created
-
-
-def drop_database(args):
-    """In-process (``odoo db drop`` only sees the databases odoo.conf's dbfilter allows)."""
-    from odoo.service import db  # noqa: PLC0415
-    from odoo.tools import config  # noqa: PLC0415
-
-    config["list_db"] = True  # database management is off in odoo.conf (list_db = False)
-    if db.exp_drop(args.db):
-        print(f"  dropped database {args.db}")
 
 
 BENCH_SECRETS = {
@@ -388,7 +331,7 @@ def main():
     key = config.get("isp_credential_key") or os.environ.get("ISP_CREDENTIAL_KEY")
     key = key or Fernet.generate_key().decode()
     config["isp_credential_key"] = key
-    created = ensure_database(args)
+    created = ensure_database(args, MODULES, "bench_mpesa")
     from odoo.modules.registry import Registry  # noqa: PLC0415
 
     from odoo.addons.isp_mpesa.tests.common import retire_committed_provider  # noqa: PLC0415

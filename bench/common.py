@@ -11,6 +11,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -267,3 +268,62 @@ def write_results(name, data):
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
     print(f"  figures: {path.relative_to(ROOT)}")
     return path
+
+
+def run(cmd, log):
+    """Run ``cmd`` from the repository root, appending its output to ``log``; its exit code."""
+    with open(log, "a") as out:
+        return subprocess.run(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode  # noqa: S603
+
+
+def ensure_database(args, modules, name):
+    """Create ``args.db`` (odoo db init) when missing and install whichever of ``modules`` it
+    lacks, logging to bench/results/<name>_install.log. Returns True if it was created."""
+    import psycopg2  # noqa: PLC0415
+
+    from odoo.sql_db import connection_info_for  # noqa: PLC0415
+
+    odoo = [sys.executable, "-m", "odoo"]
+    log = RESULTS / f"{name}_install.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    _name, params = connection_info_for("postgres")
+    cnx = psycopg2.connect(**params)
+    try:
+        with cnx.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.db])
+            exists = bool(cur.fetchone())
+    finally:
+        cnx.close()
+    created = False
+    if not exists:
+        print(f"  creating database {args.db}")
+        if run([*odoo, "db", "-c", args.config, "init", args.db, "--country", "TZ"], log):
+            raise RuntimeError(f"could not create {args.db} (see {log})")
+        created = True
+    cnx = psycopg2.connect(**dict(params, database=args.db))
+    try:
+        with cnx.cursor() as cur:
+            cur.execute(
+                "SELECT name FROM ir_module_module WHERE name IN %s AND state = 'installed'",
+                [tuple(modules)],
+            )
+            missing = sorted(set(modules) - {row[0] for row in cur.fetchall()})
+    finally:
+        cnx.close()
+    if missing:
+        print(f"  installing {', '.join(missing)} into {args.db}")
+        names = ",".join(missing)
+        cmd = [*odoo, "-c", args.config, "-d", args.db, "-i", names, "--stop-after-init"]
+        if run([*cmd, "--log-level=warn"], log):
+            raise RuntimeError(f"could not install {names} (see {log})")
+    return created
+
+
+def drop_database(args):
+    """In-process (``odoo db drop`` only sees the databases odoo.conf's dbfilter allows)."""
+    from odoo.service import db  # noqa: PLC0415
+    from odoo.tools import config  # noqa: PLC0415
+
+    config["list_db"] = True  # database management is off in odoo.conf (list_db = False)
+    if db.exp_drop(args.db):
+        print(f"  dropped database {args.db}")
