@@ -3,7 +3,7 @@ server with 2 workers (prefork), next to a bare Odoo public route (POST
 /web/webclient/version_info) measured in the same run and the same way, plus the page weight
 of a first load (HTML + CSS + JS, gzip-compressed as a proxy would send them).
 
-``.venv/bin/python bench/bench_hotspot.py [--db isp_bench] [--count 300] [--clients 4]``.
+``.venv/bin/python bench/bench_hotspot.py [--db isp_bench] [--count 1000] [--clients 4]``.
 isp_hotspot is installed into the database when missing (created with ``--country TZ`` when
 it does not exist, then dropped). Prints figures, never fails (exit 0).
 Targets: each route >= 0.8 x the bare route's throughput; first load <= 60 KB compressed.
@@ -133,7 +133,7 @@ def page_weight(base_url):
 
 
 def main():
-    args = parse_args(__doc__.splitlines()[0], count=300, clients=4, workers=2)
+    args = parse_args(__doc__.splitlines()[0], count=1000, clients=4, workers=2)
     os.chdir(ROOT)
     import odoo  # noqa: PLC0415
     from odoo.tools import config  # noqa: PLC0415
