@@ -16,5 +16,6 @@ from . import isp_voucher
 from . import isp_voucher_attempt
 from . import isp_voucher_batch
 from . import isp_voucher_export
+from . import payment_provider
 from . import payment_transaction
 from . import isp_dashboard

@@ -824,6 +824,14 @@ class IspSubscription(models.Model):
         self.ensure_one()
         return []
 
+    def _isp_router_hotspot_login(self, nas, ip, mac):
+        """Hook: log this paid hotspot customer's device (``ip`` / ``mac``) in on the router
+        identified by ``nas`` (the captive page's router parameter) from the server side.
+        Returns ``{"ok": bool, "message": str}``, or None when this cannot be done here (no
+        router module, unknown router): the page then posts to the router's login URL."""
+        self.ensure_one()
+        return None
+
     def _isp_portal_invoices(self):
         """The invoices of this subscription: its period invoices and its purchases'."""
         self.ensure_one()

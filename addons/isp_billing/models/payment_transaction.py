@@ -134,3 +134,16 @@ class PaymentTransaction(models.Model):
             return False
         self.isp_purchase_id = purchase
         return purchase
+
+    def _isp_send_push(self, phone, client_ip=None):
+        """Hook: push this draft transaction's payment request to ``phone`` (see
+        ``payment.provider._isp_can_push``). Provider modules implement it for their codes;
+        bad input and rate limits raise a UserError before anything changes, a provider error
+        puts the transaction in error with a message for the customer."""
+        self.ensure_one()
+        raise UserError(
+            self.env._(
+                "%(provider)s cannot send a payment request to a phone.",
+                provider=self.provider_id.name,
+            )
+        )

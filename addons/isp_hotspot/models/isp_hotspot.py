@@ -673,21 +673,13 @@ class IspHotspot(models.AbstractModel):
 
     @api.model
     def _isp_router_login(self, subscription, nas, ip, mac):
-        """Server-side login through the router (isp_mikrotik's
-        ``isp.subscription._isp_hotspot_login``, when that module is installed: isp_hotspot
-        cannot depend on it, so it looks for the method). Returns ``{"ok", "message"}``, or
-        None when not possible here (the page then posts to the router's login URL)."""
-        if not (subscription and nas and ip) or "isp.router" not in self.env:
+        """Server-side login through the router, when a router module (isp_mikrotik)
+        implements isp_billing's ``isp.subscription._isp_router_hotspot_login`` hook. Returns
+        ``{"ok", "message"}``, or None when not possible here (the page then posts to the
+        router's login URL)."""
+        if not (subscription and nas and ip):
             return None
-        if not hasattr(subscription, "_isp_hotspot_login"):
-            return None
-        try:
-            router = self.env["isp.router"].browse(int(nas)).exists()
-        except (TypeError, ValueError):
-            return None
-        if not router or router.company_id != subscription.company_id:
-            return None
-        return subscription._isp_hotspot_login(ip, mac, router)
+        return subscription._isp_router_hotspot_login(nas, ip, mac)
 
     @api.model
     def _isp_login_form(self, subscription, params):

@@ -42,11 +42,12 @@ class PaymentProvider(models.Model):
         the page: a direct flow that pushes the request to the customer's phone.
 
         The page uses Odoo's generic payment flow and knows no provider. A provider module
-        offers the push by implementing ``payment.transaction._isp_send_push(phone,
-        client_ip=None)`` (isp_mpesa does, for M-Pesa and ClickPesa) and by selling through
-        one of Odoo's mobile-money payment methods."""
+        offers the push through isp_billing's hooks ``payment.provider._isp_can_push`` and
+        ``payment.transaction._isp_send_push(phone, client_ip=None)`` (isp_mpesa does, for
+        M-Pesa and ClickPesa) and by selling through one of Odoo's mobile-money payment
+        methods."""
         self.ensure_one()
-        if not hasattr(self.env["payment.transaction"], "_isp_send_push"):
+        if not self._isp_can_push():
             return False
         codes = set(self.payment_method_ids.filtered("active").mapped("code"))
         return bool(codes & PUSH_METHOD_CODES)

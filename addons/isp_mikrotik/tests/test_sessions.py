@@ -185,6 +185,29 @@ class TestSessions(MikrotikCase):
         # login, /ip/hotspot/active, /ppp/active and /interface: four sentences, no writes
         self.assertEqual(self.sim.sentences, 4)
 
+    def test_captive_page_hook_finds_the_router(self):
+        # isp_billing's hook, called by the captive page with the router's "nas" parameter
+        subscription = self._subscription("+255715000006")
+        result = subscription._isp_router_hotspot_login(
+            str(self.router.id), "10.5.50.33", "AA:BB:CC:00:10:07"
+        )
+        self.assertTrue(result["ok"], result["message"])
+        self.assertEqual(
+            [(row["user"], row["address"]) for row in self.sim.rows(HOTSPOT_ACTIVE)],
+            [(subscription.login, "10.5.50.33")],
+        )
+        # an unknown, malformed or other company's router: no server-side login (the page
+        # posts to the router's login URL instead), and the router is not told anything
+        other_company = self.env["res.company"].create({"name": "Other ISP"})
+        foreign = self.router.copy({"company_id": other_company.id, "name": "Foreign"})
+        sentences = self.sim.sentences
+        for nas in ("999999", "abc", None, str(foreign.id)):
+            with self.subTest(nas=nas):
+                self.assertIsNone(
+                    subscription._isp_router_hotspot_login(nas, "10.5.50.34", "AA:BB:CC:00:10:08")
+                )
+        self.assertEqual(self.sim.sentences, sentences)
+
     def test_server_side_login(self):
         subscription = self._subscription("+255715000004")
         # not yet provisioned (queue not run): the login provisions it first

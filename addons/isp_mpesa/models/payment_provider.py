@@ -242,6 +242,9 @@ class PaymentProvider(models.Model):
                 provider._isp_ensure_journal()
         return result
 
+    def _isp_can_push(self):
+        return self.code in const.PROVIDER_CODES or super()._isp_can_push()
+
     def _isp_ensure_journal(self):
         """A bank journal named after the provider, in its company (created once)."""
         self.ensure_one()

@@ -120,7 +120,7 @@ class PaymentTransaction(models.Model):
         with a clear message (the caller reads ``state`` / ``state_message``)."""
         self.ensure_one()
         if self.provider_code not in const.PROVIDER_CODES:
-            raise UserError(self.env._("This transaction is not a mobile money payment."))
+            return super()._isp_send_push(phone, client_ip=client_ip)
         if self.state != "draft" or self.isp_pushed_at:
             raise UserError(
                 self.env._("This payment was already requested; start a new payment to retry.")
