@@ -14,8 +14,6 @@ import os
 import re
 import statistics
 import sys
-import threading
-import time
 import traceback
 import uuid
 
@@ -23,6 +21,7 @@ from common import (
     ROOT,
     drop_database,
     ensure_database,
+    fire,
     parse_args,
     print_table,
     verdict,
@@ -58,41 +57,6 @@ def fixture(odoo, registry):
             ]
         )
         return templates.ids
-
-
-def fire(method, url, count, clients, body=None):
-    """``count`` requests with ``clients`` threads, each with its own cookie session (a
-    browser keeps its session). Returns (wall seconds, latencies ms, status codes)."""
-    import requests  # noqa: PLC0415
-
-    latencies, statuses = [], []
-    lock = threading.Lock()
-    remaining = [count]
-
-    def worker():
-        session = requests.Session()
-        while True:
-            with lock:
-                if not remaining[0]:
-                    return
-                remaining[0] -= 1
-            start = time.perf_counter()
-            try:
-                status = session.request(method, url, json=body, timeout=60).status_code
-            except requests.RequestException:
-                status = -1
-            elapsed = (time.perf_counter() - start) * 1000
-            with lock:
-                latencies.append(elapsed)
-                statuses.append(status)
-
-    threads = [threading.Thread(target=worker) for _i in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - start, latencies, statuses
 
 
 WERKZEUG_LINE = re.compile(r'"(?:GET|POST) (\S+) HTTP/[\d.]+" (\d+) - (\d+) ')
@@ -164,10 +128,12 @@ def main():
             ("/api/bundles/", "GET", f"{server.url}/api/bundles/", None),
         ]
         for _name, method, url, body in routes:  # warm-up
-            fire(method, url, args.workers * 4, args.clients, body)
+            fire([(method, url, body)] * (args.workers * 4), args.clients, timeout=60)
         results = {}
         for name, method, url, body in routes:
-            wall, lat, statuses = fire(method, url, args.count, args.clients, body)
+            wall, lat, statuses, _cpu = fire(
+                [(method, url, body)] * args.count, args.clients, timeout=60
+            )
             results[name] = {
                 "requests": len(lat),
                 "ok": sum(1 for s in statuses if s == 200),

@@ -40,6 +40,7 @@ from common import (
     ROOT,
     drop_database,
     ensure_database,
+    fire,
     maybe_profile,
     parse_args,
     print_table,
@@ -124,43 +125,6 @@ def fixture(odoo, registry, sim_url, server_url, count, sms_url=None):
                 raise RuntimeError(f"push failed: {tx.state_message}")
             rows.append((tx.id, tx.daraja_checkout_request_id, tx._daraja_callback_token()))
         return provider.id, rows
-
-
-def fire(requests_list, clients):
-    """POST each (url, json) with ``clients`` threads; returns (wall seconds, latencies ms,
-    status codes, CPU seconds the client threads used)."""
-    import requests  # noqa: PLC0415
-
-    latencies, statuses, cpu = [], [], []
-    lock = threading.Lock()
-    queue = list(reversed(requests_list))
-
-    def worker():
-        cpu_start = time.thread_time()
-        session = requests.Session()
-        while True:
-            with lock:
-                if not queue:
-                    cpu.append(time.thread_time() - cpu_start)
-                    return
-                url, body = queue.pop()
-            start = time.perf_counter()
-            try:
-                status = session.post(url, json=body, timeout=120).status_code
-            except requests.RequestException:
-                status = -1
-            elapsed = (time.perf_counter() - start) * 1000
-            with lock:
-                latencies.append(elapsed)
-                statuses.append(status)
-
-    threads = [threading.Thread(target=worker) for _i in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - start, latencies, statuses, sum(cpu)
 
 
 def wait_invoiced(odoo, registry, tx_ids, timeout=300):
@@ -391,7 +355,7 @@ def main():
         server.start()
         server.warm_up()
         bare_url = server.url + bare_path
-        fire([(bare_url, bare_body)] * (args.workers * 4), args.clients)  # warm-up
+        fire([("POST", bare_url, bare_body)] * (args.workers * 4), args.clients)  # warm-up
 
         def cpu():
             return (
@@ -401,9 +365,9 @@ def main():
             )
 
         cpu_before = cpu()
-        bare = fire([(bare_url, bare_body)] * args.count, args.clients)
+        bare = fire([("POST", bare_url, bare_body)] * args.count, args.clients)
         cpu_bare = cpu()
-        cb = fire(callbacks(server.url, rows), args.clients)
+        cb = fire([("POST", *call) for call in callbacks(server.url, rows)], args.clients)
         cpu_cb = cpu()
         if not args.cron_workers:  # --cron-workers 0: callbacks alone, then the job here
             with registry.cursor() as cr:

@@ -13,6 +13,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -327,3 +328,41 @@ def drop_database(args):
     config["list_db"] = True  # database management is off in odoo.conf (list_db = False)
     if db.exp_drop(args.db):
         print(f"  dropped database {args.db}")
+
+
+def fire(requests_list, clients, timeout=120):
+    """Send each ``(method, url, json body or None)`` with ``clients`` threads, each with its
+    own cookie session (as a browser or a provider keeps its connection). Returns (wall
+    seconds, latencies ms, status codes (-1: no answer), CPU seconds the client threads used)."""
+    import requests  # noqa: PLC0415
+
+    latencies, statuses, cpu = [], [], []
+    lock = threading.Lock()
+    queue = list(reversed(requests_list))
+
+    def worker():
+        cpu_start = time.thread_time()
+        session = requests.Session()
+        while True:
+            with lock:
+                if not queue:
+                    cpu.append(time.thread_time() - cpu_start)
+                    return
+                method, url, body = queue.pop()
+            start = time.perf_counter()
+            try:
+                status = session.request(method, url, json=body, timeout=timeout).status_code
+            except requests.RequestException:
+                status = -1
+            elapsed = (time.perf_counter() - start) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses.append(status)
+
+    threads = [threading.Thread(target=worker) for _i in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start, latencies, statuses, sum(cpu)

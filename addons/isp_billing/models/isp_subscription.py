@@ -144,8 +144,17 @@ class IspSubscription(models.Model):
 
     @api.depends("purchase_ids.source", "purchase_ids.reference")
     def _compute_source(self):
+        # the latest purchase of each subscription in one grouped query: a long-standing
+        # customer's whole purchase history is not read at every payment
+        latest_ids = dict(
+            self.env["isp.purchase"]
+            .sudo()
+            ._read_group(
+                [("subscription_id", "in", self._origin.ids)], ["subscription_id"], ["id:max"]
+            )
+        )
         for subscription in self:
-            latest = subscription.purchase_ids.sorted("id")[-1:]
+            latest = self.env["isp.purchase"].sudo().browse(latest_ids.get(subscription._origin))
             subscription.source = latest.source
             subscription.source_reference = latest.reference
 
