@@ -1,7 +1,11 @@
 from . import controllers
 from . import models
 
+from odoo.addons.isp_billing.url_secrets import mask_path_secret
 from odoo.addons.payment import reset_payment_provider, setup_provider
+
+# the callback URL's per-transaction token authenticates Daraja's callbacks: not in the logs
+mask_path_secret(r"^/payment/daraja/callback/(?P<secret>[^/?#]+)")
 
 
 def post_init_hook(env):

@@ -1,5 +1,7 @@
+import logging
 import threading
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -7,6 +9,27 @@ from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, TransactionCase, new_test_user
 from odoo.tests.common import get_db_name
+
+
+@contextmanager
+def captured_request_log():
+    """The lines Odoo's HTTP server logs meanwhile (the ``werkzeug`` logger at INFO: the
+    request log, as a server run with the default log level writes it), as a list."""
+    lines = []
+
+    class Capture(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    logger = logging.getLogger("werkzeug")
+    handler, level = Capture(logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 class IspBillingCase(TransactionCase):

@@ -4,6 +4,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from odoo.tests import tagged
 
+from odoo.addons.isp_billing.tests.common import captured_request_log
+
 from ..models.isp_hotspot import chap_bytes, chap_password
 from .common import HotspotCase
 
@@ -121,6 +123,21 @@ class TestHotspotPage(HotspotCase):
         self.assertEqual(urlsplit(signout.url).path, "/hotspot")
         again = self.url_open("/hotspot/status")
         self.assertEqual(urlsplit(again.url).path, "/hotspot")
+
+    def test_waiting_view_token_not_in_the_request_log(self):
+        # the waiting view's token signs the paying device in once paid: a log reader must
+        # not be able to use it
+        secret = "kV3qX9-waiting-view-token"
+        with captured_request_log() as request_log:
+            response = self.url_open(
+                "/hotspot/wait", params={**ROUTER, "reference": "HS-NOPE", "token": secret}
+            )
+        self.assertEqual(response.status_code, 404)
+        self.assertIn("This payment was not found", response.text)
+        log = "\n".join(request_log)
+        self.assertRegex(log, r'"GET /hotspot/wait\?\S*token=\*\*\*\S* HTTP/1.1" 404')
+        self.assertIn("reference=HS-NOPE", log, "the rest of the line is kept")
+        self.assertNotIn(secret, log)
 
     def test_status_requires_sign_in(self):
         response = self.url_open("/hotspot/status", params=ROUTER)

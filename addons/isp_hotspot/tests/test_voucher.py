@@ -6,6 +6,7 @@ from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.isp_billing.models import isp_voucher_code
+from odoo.addons.isp_billing.tests.common import captured_request_log
 
 from .common import HotspotCase
 from .test_page import ROUTER, csrf
@@ -282,17 +283,24 @@ class TestHotspotVoucher(HotspotCase):
 
     def test_qr_link_fills_the_code_in(self):
         code = self.codes[6].code
-        html = self.url_open("/hotspot", params={"voucher": code.lower()}).text
-        self.assertRegex(html, rf'id="hs-code"[^>]* value="{code}"')
-        # shown before the bundles, the phone field focused
-        self.assertLess(html.index('id="hs-voucher"'), html.index('id="hs-pay"'))
-        self.assertRegex(html, r'id="hs-vphone"[^>]* autofocus')
-        # through the router: the QR link is the router's link-orig
-        html = self.url_open(
-            "/hotspot",
-            params={**ROUTER, "link-orig": f"http://wifi.example/hotspot?voucher={code}"},
-        ).text
-        self.assertRegex(html, rf'id="hs-code"[^>]* value="{code}"')
+        with captured_request_log() as request_log:
+            html = self.url_open("/hotspot", params={"voucher": code.lower()}).text
+            self.assertRegex(html, rf'id="hs-code"[^>]* value="{code}"')
+            # shown before the bundles, the phone field focused
+            self.assertLess(html.index('id="hs-voucher"'), html.index('id="hs-pay"'))
+            self.assertRegex(html, r'id="hs-vphone"[^>]* autofocus')
+            # through the router: the QR link is the router's link-orig
+            html = self.url_open(
+                "/hotspot",
+                params={**ROUTER, "link-orig": f"http://wifi.example/hotspot?voucher={code}"},
+            ).text
+            self.assertRegex(html, rf'id="hs-code"[^>]* value="{code}"')
+        # the code (money) is not in the request log, plain or inside link-orig
+        log = "\n".join(request_log)
+        self.assertIn('"GET /hotspot?voucher=*** HTTP/1.1" 200', log)
+        self.assertRegex(log, r"link-orig=http\S*/hotspot(\?|%3F)voucher(=|%3D)\*\*\*[& ]")
+        self.assertNotIn(code.lower(), log.lower())
+        self.assertNotIn(code.replace("-", "").lower(), log.lower())
         # without a code, vouchers come after the bundles
         html = self.url_open("/hotspot").text
         self.assertLess(html.index('id="hs-pay"'), html.index('id="hs-voucher"'))
