@@ -1,4 +1,5 @@
 import json
+from datetime import timedelta
 
 from odoo import api, fields, models
 
@@ -63,3 +64,27 @@ class IspMpesaCallback(models.Model):
                 "payload": json.dumps(mask(payload), indent=1, sort_keys=True, default=str),
             }
         )
+
+    @api.model
+    def _cron_isp_purge(self, batch_size=5000):
+        """Delete the notifications older than their provider's retention, in committed
+        batches (the transactions, their payments and receipt numbers stay)."""
+        cron = self.env["ir.cron"]
+        now = fields.Datetime.now()
+        providers = (
+            self.env["payment.provider"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("code", "in", list(const.PROVIDER_CODES))])
+        )
+        for provider in providers:
+            before = now - timedelta(days=provider.isp_callback_retention_days)
+            domain = [
+                ("transaction_id.provider_id", "=", provider.id),
+                ("create_date", "<", before),
+            ]
+            while batch := self.sudo().search(domain, limit=batch_size, order="id"):
+                batch.unlink()
+                if not cron._commit_progress(len(batch)):
+                    return False
+        return True

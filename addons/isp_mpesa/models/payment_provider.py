@@ -182,6 +182,12 @@ class PaymentProvider(models.Model):
         help="The provider's own timeout window: a transaction still without an answer after "
         "this delay ends in error.",
     )
+    isp_callback_retention_days = fields.Integer(
+        string="Keep Notifications (days)",
+        default=90,
+        help="The callbacks, webhooks and status answers kept on the transactions (masked) "
+        "are deleted after this many days. Transactions, payments and receipts stay.",
+    )
 
     _isp_push_limit_positive = models.Constraint(
         "CHECK(isp_push_limit >= 0 AND isp_push_window >= 0)",
@@ -190,6 +196,10 @@ class PaymentProvider(models.Model):
     _isp_delays_positive = models.Constraint(
         "CHECK(isp_poll_after >= 0 AND isp_push_timeout >= 0 AND isp_request_timeout >= 0)",
         "Delays cannot be negative.",
+    )
+    _isp_callback_retention_positive = models.Constraint(
+        "CHECK(isp_callback_retention_days > 0)",
+        "Notifications must be kept at least one day.",
     )
 
     # === Constraints === #

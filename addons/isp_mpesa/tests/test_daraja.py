@@ -2,10 +2,12 @@ import logging
 from datetime import timedelta
 from unittest.mock import patch
 
+from psycopg2 import IntegrityError
+
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
-from odoo.tools import config
+from odoo.tools import config, mute_logger
 
 from odoo.addons.isp_billing.tests.common import captured_request_log
 
@@ -332,6 +334,42 @@ class TestDaraja(MpesaCase):
         tokens = list(self.daraja_sim.tokens)
         for secret in [*SECRETS.values(), password, *tokens, tx._daraja_callback_token()]:
             self.assertNotIn(secret, text)
+
+    def test_old_notifications_deleted_after_the_provider_retention(self):
+        paid = self._push()
+        self._daraja_callback(paid, MpesaReceiptNumber="RET1OLD001")
+        self._run_invoicing()
+        old = paid.isp_callback_ids
+        self.assertEqual(len(old), 1)
+        recent_tx = self._push()
+        self._daraja_callback(recent_tx, MpesaReceiptNumber="RET1NEW002")
+        recent = recent_tx.isp_callback_ids
+        clickpesa_tx = self._tx(self.clickpesa)
+        clickpesa_old = self.env["isp.mpesa.callback"]._isp_record(
+            clickpesa_tx, "webhook", {"event": "PAYMENT RECEIVED"}
+        )
+        self.daraja.isp_callback_retention_days = 90
+        self.clickpesa.isp_callback_retention_days = 365
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE isp_mpesa_callback SET create_date = now() - interval '91 days' WHERE id IN %s",
+            [(old.id, clickpesa_old.id)],
+        )
+        Cron = type(self.env["ir.cron"])
+        with patch.object(Cron, "_commit_progress", lambda *a, **k: 60.0):
+            self.env["isp.mpesa.callback"]._cron_isp_purge()
+        self.env.invalidate_all()
+        self.assertFalse(old.exists(), "older than M-Pesa's 90 days: deleted")
+        self.assertTrue(recent.exists())
+        self.assertTrue(clickpesa_old.exists(), "ClickPesa keeps its notifications 365 days")
+        # the money trail stays: the transaction, its receipt, the paid invoice
+        self.assertEqual(paid.state, "done")
+        self.assertEqual(paid.provider_reference, "RET1OLD001")
+        self.assertIn("RET1OLD001", paid.payment_id.memo)
+        self.assertEqual(paid.isp_purchase_id.invoice_id.payment_state, "paid")
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            self.daraja.isp_callback_retention_days = 0
+            self.env.flush_all()
 
     # helpers
 
