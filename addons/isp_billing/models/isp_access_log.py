@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.fields import Domain
 
 REASONS = [
     ("active_subscription", "Active subscription"),
@@ -69,16 +70,14 @@ class IspAccessLog(models.Model):
     @api.model
     def _cron_purge_access_log(self, batch_size=5000):
         """Delete entries older than each company's retention, in committed batches."""
-        cron = self.env["ir.cron"]
         now = fields.Datetime.now()
-        for company in self.env["res.company"].sudo().search([]):
-            limit = now - timedelta(days=company.isp_access_log_retention_days)
-            domain = [("company_id", "=", company.id), ("date", "<", limit)]
-            while True:
-                batch = self.sudo().search(domain, limit=batch_size, order="date, id")
-                if not batch:
-                    break
-                batch.unlink()
-                if not cron._commit_progress(len(batch)):
-                    return False
-        return True
+        domain = Domain.OR(
+            [
+                ("company_id", "=", company.id),
+                ("date", "<", now - timedelta(days=company.isp_access_log_retention_days)),
+            ]
+            for company in self.env["res.company"].sudo().search([])
+        )
+        return self.env["ir.cron"]._isp_unlink_in_batches(
+            self.sudo(), domain, batch_size, order="date, id"
+        )

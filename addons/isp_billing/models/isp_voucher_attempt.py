@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..exceptions import IspVoucherRefused
@@ -115,15 +116,10 @@ class IspVoucherAttempt(models.Model):
     @api.model
     def _cron_purge(self, batch_size=10000):
         """Delete attempts older than each company's retention, in committed batches."""
-        Cron = self.env["ir.cron"]
         now = fields.Datetime.now()
-        for company in self.env["res.company"].search([]):
-            before = now - timedelta(days=company.isp_voucher_attempt_retention_days)
-            domain = [("company_id", "=", company.id), ("create_date", "<", before)]
-            while True:
-                attempts = self.search(domain, limit=batch_size, order="id")
-                if not attempts:
-                    break
-                attempts.unlink()
-                if not Cron._commit_progress(len(attempts)):
-                    return
+        domain = Domain.OR(
+            [("company_id", "=", company.id), ("create_date", "<", now - timedelta(days=days))]
+            for company in self.env["res.company"].search([])
+            for days in [company.isp_voucher_attempt_retention_days]
+        )
+        return self.env["ir.cron"]._isp_unlink_in_batches(self, domain, batch_size)

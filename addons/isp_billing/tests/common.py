@@ -12,24 +12,28 @@ from odoo.tests.common import get_db_name
 
 
 @contextmanager
-def captured_request_log():
-    """The lines Odoo's HTTP server logs meanwhile (the ``werkzeug`` logger at INFO: the
-    request log, as a server run with the default log level writes it), as a list."""
+def captured_logs(levels):
+    """The lines ("logger: message") logged meanwhile anywhere, as a list, with the loggers of
+    ``levels`` ({name: level}, "" for the root) at those levels meanwhile. Odoo's HTTP server
+    writes its request log on ``werkzeug`` at INFO."""
     lines = []
 
     class Capture(logging.Handler):
         def emit(self, record):
-            lines.append(record.getMessage())
+            lines.append(f"{record.name}: {record.getMessage()}")
 
-    logger = logging.getLogger("werkzeug")
-    handler, level = Capture(logging.INFO), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    handler, root = Capture(logging.DEBUG), logging.getLogger()
+    loggers = {logging.getLogger(name or None): level for name, level in levels.items()}
+    previous = {logger: logger.level for logger in loggers}
+    root.addHandler(handler)
+    for logger, level in loggers.items():
+        logger.setLevel(level)
     try:
         yield lines
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+        root.removeHandler(handler)
+        for logger, level in previous.items():
+            logger.setLevel(level)
 
 
 class IspBillingCase(TransactionCase):

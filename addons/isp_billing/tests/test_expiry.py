@@ -95,8 +95,25 @@ class TestExpiry(IspBillingCase):
         old.date = self._now() - timedelta(days=31)
         recent = Log._isp_log(False, "device_limit", customer)
         recent.date = self._now() - timedelta(days=29)
+        # another company keeps its log 60 days
+        other = self.env["res.company"].create(
+            {"name": "Other ISP", "isp_access_log_retention_days": 60}
+        )
+        kept = Log._isp_log(True, "known_device", customer)
+        kept.write({"company_id": other.id, "date": self._now() - timedelta(days=31)})
+        gone = Log._isp_log(True, "known_device", customer)
+        gone.write({"company_id": other.id, "date": self._now() - timedelta(days=61)})
         Cron = type(self.env["ir.cron"])
         with patch.object(Cron, "_commit_progress", lambda *a, **k: 60.0):
-            Log._cron_purge_access_log()
+            Log._cron_purge_access_log(batch_size=1)
         self.assertFalse(old.exists())
         self.assertTrue(recent.exists())
+        self.assertTrue(kept.exists(), "31 days old, within the other company's 60")
+        self.assertFalse(gone.exists())
+        # a run whose time is up stops after its batch and says so
+        for _i in range(2):
+            Log._isp_log(True, "known_device", customer).date = self._now() - timedelta(days=40)
+        with patch.object(Cron, "_commit_progress", lambda *a, **k: 0):
+            self.assertFalse(Log._cron_purge_access_log(batch_size=1))
+        left = Log.search_count([("date", "<", self._now() - timedelta(days=39))])
+        self.assertEqual(left, 1, "one batch of one deleted, the other left for the next run")

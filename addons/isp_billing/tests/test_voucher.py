@@ -319,6 +319,32 @@ class TestVoucherRedemption(VoucherCase):
         )
         self._redeem(self.batch.voucher_ids[1].code, "0712000001")
 
+    def test_attempts_deleted_after_each_companys_retention(self):
+        Attempt = self.env["isp.voucher.attempt"]
+        other = self.env["res.company"].create(
+            {"name": "Other ISP", "isp_voucher_attempt_retention_days": 60}
+        )
+        self.company.isp_voucher_attempt_retention_days = 30
+        rows = {
+            (company.name, days): Attempt._isp_record(
+                company, "+255712000009", None, "10.0.0.9", "XXXX", "unknown"
+            )
+            for company in (self.company, other)
+            for days in (29, 31, 61)
+        }
+        for (_name, days), attempt in rows.items():
+            self.env.cr.execute(
+                "UPDATE isp_voucher_attempt SET create_date = now() - %s * interval '1 day'"
+                " WHERE id = %s",
+                [days, attempt.id],
+            )
+        Cron = type(self.env["ir.cron"])
+        with patch.object(Cron, "_commit_progress", lambda *a, **k: 60.0):
+            Attempt._cron_purge()
+        self.env.invalidate_all()
+        kept = {key for key, attempt in rows.items() if attempt.exists()}
+        self.assertEqual(kept, {(self.company.name, 29), (other.name, 29), (other.name, 31)})
+
     def test_brute_force_limit_per_mac_and_per_ip(self):
         self.company.isp_voucher_max_failures_ip = 5
         unknown = isp_voucher_code.random_codes(10)

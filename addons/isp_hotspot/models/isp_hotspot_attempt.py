@@ -50,14 +50,10 @@ class IspHotspotAttempt(models.Model):
     @api.model
     def _cron_purge(self, days=2):
         limit = fields.Datetime.now() - timedelta(days=days)
-        cron = self.env["ir.cron"]
-        while True:
-            batch = self.sudo().search([("date", "<", limit)], limit=10000)
-            if not batch:
-                break
-            batch.unlink()
-            if not cron._commit_progress(len(batch)):
-                return False
+        if not self.env["ir.cron"]._isp_unlink_in_batches(
+            self.sudo(), [("date", "<", limit)], 10000
+        ):
+            return False
         codes = self.env["isp.hotspot.login.code"].sudo().search([("expires_at", "<", limit)])
         codes.unlink()
         return True

@@ -1,10 +1,14 @@
 import hashlib
+import logging
 import re
+from datetime import timedelta
+from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
+from odoo import fields
 from odoo.tests import tagged
 
-from odoo.addons.isp_billing.tests.common import captured_request_log
+from odoo.addons.isp_billing.tests.common import captured_logs
 
 from ..models.isp_hotspot import chap_bytes, chap_password
 from .common import HotspotCase
@@ -128,7 +132,7 @@ class TestHotspotPage(HotspotCase):
         # the waiting view's token signs the paying device in once paid: a log reader must
         # not be able to use it
         secret = "kV3qX9-waiting-view-token"
-        with captured_request_log() as request_log:
+        with captured_logs({"werkzeug": logging.INFO}) as request_log:
             response = self.url_open(
                 "/hotspot/wait", params={**ROUTER, "reference": "HS-NOPE", "token": secret}
             )
@@ -138,6 +142,17 @@ class TestHotspotPage(HotspotCase):
         self.assertRegex(log, r'"GET /hotspot/wait\?\S*token=\*\*\*\S* HTTP/1.1" 404')
         self.assertIn("reference=HS-NOPE", log, "the rest of the line is kept")
         self.assertNotIn(secret, log)
+
+    def test_rate_limit_rows_deleted_after_two_days(self):
+        Attempt = self.env["isp.hotspot.attempt"]
+        Attempt._isp_hit("payment", ["10.9.9.1", "10.9.9.2", "10.9.9.3"], 10, 120)
+        rows = Attempt.search([("key", "like", "10.9.9.")], order="key")
+        rows[0].date = fields.Datetime.now() - timedelta(days=3)
+        rows[1].date = fields.Datetime.now() - timedelta(days=1)
+        Cron = type(self.env["ir.cron"])
+        with patch.object(Cron, "_commit_progress", lambda *a, **k: 60.0):
+            self.assertTrue(Attempt._cron_purge())
+        self.assertEqual(rows.exists().mapped("key"), ["10.9.9.2", "10.9.9.3"])
 
     def test_status_requires_sign_in(self):
         response = self.url_open("/hotspot/status", params=ROUTER)

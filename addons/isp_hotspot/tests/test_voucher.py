@@ -1,3 +1,4 @@
+import logging
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -6,7 +7,7 @@ from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.isp_billing.models import isp_voucher_code
-from odoo.addons.isp_billing.tests.common import captured_request_log
+from odoo.addons.isp_billing.tests.common import captured_logs
 
 from .common import HotspotCase
 from .test_page import ROUTER, csrf
@@ -283,7 +284,7 @@ class TestHotspotVoucher(HotspotCase):
 
     def test_qr_link_fills_the_code_in(self):
         code = self.codes[6].code
-        with captured_request_log() as request_log:
+        with captured_logs({"werkzeug": logging.INFO}) as request_log:
             html = self.url_open("/hotspot", params={"voucher": code.lower()}).text
             self.assertRegex(html, rf'id="hs-code"[^>]* value="{code}"')
             # shown before the bundles, the phone field focused

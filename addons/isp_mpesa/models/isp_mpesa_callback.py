@@ -2,6 +2,7 @@ import json
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.fields import Domain
 
 from .. import const
 
@@ -69,7 +70,6 @@ class IspMpesaCallback(models.Model):
     def _cron_isp_purge(self, batch_size=5000):
         """Delete the notifications older than their provider's retention, in committed
         batches (the transactions, their payments and receipt numbers stay)."""
-        cron = self.env["ir.cron"]
         now = fields.Datetime.now()
         providers = (
             self.env["payment.provider"]
@@ -77,14 +77,11 @@ class IspMpesaCallback(models.Model):
             .with_context(active_test=False)
             .search([("code", "in", list(const.PROVIDER_CODES))])
         )
-        for provider in providers:
-            before = now - timedelta(days=provider.isp_callback_retention_days)
-            domain = [
+        domain = Domain.OR(
+            [
                 ("transaction_id.provider_id", "=", provider.id),
-                ("create_date", "<", before),
+                ("create_date", "<", now - timedelta(days=provider.isp_callback_retention_days)),
             ]
-            while batch := self.sudo().search(domain, limit=batch_size, order="id"):
-                batch.unlink()
-                if not cron._commit_progress(len(batch)):
-                    return False
-        return True
+            for provider in providers
+        )
+        return self.env["ir.cron"]._isp_unlink_in_batches(self.sudo(), domain, batch_size)

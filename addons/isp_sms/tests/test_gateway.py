@@ -4,6 +4,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from odoo.addons.isp_billing.tests.common import captured_logs
 from odoo.addons.isp_sms.models.sms_sms import MAX_ATTEMPTS
 from odoo.addons.isp_sms.tools.sms_api import SmsApiAfricasTalking, SmsApiNextSms
 from odoo.addons.sms.tools.sms_api import SmsApi
@@ -198,43 +199,26 @@ class TestGateway(IspSmsCase):
         self.assertIn("SMS left", action["params"]["message"])
 
     def test_credentials_never_logged(self):
-        records = []
-
-        class Collect(logging.Handler):
-            def emit(self, record):
-                records.append(self.format(record))
-
-        handler = Collect(level=logging.DEBUG)
-        handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
-        root = logging.getLogger()
-        loggers = [root, logging.getLogger("odoo"), logging.getLogger("odoo.addons")]
-        old_levels = [logger.level for logger in loggers]
-        root.addHandler(handler)
-        for logger in loggers:
-            logger.setLevel(logging.DEBUG)
-        try:
-            with patch.object(logging.getLogger("odoo.sql_db"), "disabled", True):
-                self._queue(["+255712000001"])
+        debug = dict.fromkeys(["", "odoo", "odoo.addons"], logging.DEBUG)
+        sql_log = logging.getLogger("odoo.sql_db")
+        with captured_logs(debug) as records, patch.object(sql_log, "disabled", True):
+            self._queue(["+255712000001"])
+            self._run_sms_queue()
+            self.nextsms.fail_next("http500")
+            sms = self._queue(["+255712000002"])
+            self._run_sms_queue()
+            self.nextsms.fail_next("timeout")
+            self._make_due(sms)
+            with self._real_timeouts():
                 self._run_sms_queue()
-                self.nextsms.fail_next("http500")
-                sms = self._queue(["+255712000002"])
-                self._run_sms_queue()
-                self.nextsms.fail_next("timeout")
-                self._make_due(sms)
-                with self._real_timeouts():
-                    self._run_sms_queue()
-                self.company.isp_sms_gateway_id = self.at_gateway
-                self._queue(["+255712000003"])
-                self._run_sms_queue()
-                self.at_gateway.at_api_key = "bad-key-not-secret"
-                self._queue(["+255712000004"])
-                self._run_sms_queue()
-                self.gateway.test_number = "+255712000005"
-                self.gateway.action_send_test_sms()
-        finally:
-            root.removeHandler(handler)
-            for logger, level in zip(loggers, old_levels, strict=True):
-                logger.setLevel(level)
+            self.company.isp_sms_gateway_id = self.at_gateway
+            self._queue(["+255712000003"])
+            self._run_sms_queue()
+            self.at_gateway.at_api_key = "bad-key-not-secret"
+            self._queue(["+255712000004"])
+            self._run_sms_queue()
+            self.gateway.test_number = "+255712000005"
+            self.gateway.action_send_test_sms()
         text = "\n".join(records)
         self.assertIn("NextSMS", text, "the sends were logged")
         basic = base64.b64encode(f"kitonga:{NEXTSMS_PASSWORD}".encode()).decode()
