@@ -169,4 +169,19 @@ site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purel
 echo "$ODOO_ROOT" >"$site/isp_odoo.pth"
 .venv/bin/python -c 'import odoo.release as r; assert r.version_info[0] == 19' \
     || die ".venv cannot import Odoo 19 from $ODOO_ROOT"
+
+# --- 5. Local credential key -----------------------------------------------------------------
+# Payment, SMS and router credentials are encrypted at rest with a Fernet key (isp_billing's
+# isp.secret.mixin). A development machine gets its own key, made once and kept across runs in
+# .data/ (git-ignored, beside the filestore it belongs with); scripts/run.sh hands it to Odoo.
+# Production sets its own: isp_credential_key in the Odoo configuration file or the
+# ISP_CREDENTIAL_KEY environment variable (see README.md).
+KEY_FILE="$ROOT/.data/isp_credential.key"
+if [ ! -s "$KEY_FILE" ]; then
+    mkdir -p "$ROOT/.data"
+    (umask 077 && .venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' >"$KEY_FILE.tmp")
+    mv "$KEY_FILE.tmp" "$KEY_FILE"
+    say "made a local credential key in .data/isp_credential.key (keep it: stored credentials need it)"
+fi
+
 say "ready: Odoo $(.venv/bin/python -c 'import odoo.release as r; print(r.version)') from $ODOO_ROOT"
