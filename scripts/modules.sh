@@ -24,3 +24,12 @@ drop_db() {
     dropdb -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U odoo --if-exists --force "$1" >/dev/null 2>&1 || true
     rm -rf ".data/filestore/$1"
 }
+
+# export_credential_key: stored credentials need a Fernet key. Keep the one in the environment
+# or in odoo.conf; else export the local key that make setup made (.data/isp_credential.key).
+export_credential_key() {
+    if [ -z "${ISP_CREDENTIAL_KEY:-}" ] && ! grep -qE '^\s*isp_credential_key\s*=' odoo.conf; then
+        ISP_CREDENTIAL_KEY=$(cat .data/isp_credential.key)
+        export ISP_CREDENTIAL_KEY
+    fi
+}

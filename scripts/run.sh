@@ -5,12 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/modules.sh
 DB=${DB:-isp}
-# Stored credentials need a key: the one in the environment or odoo.conf, else the local key
-# that make setup made (.data/isp_credential.key).
-if [ -z "${ISP_CREDENTIAL_KEY:-}" ] && ! grep -qE '^\s*isp_credential_key\s*=' odoo.conf; then
-    ISP_CREDENTIAL_KEY=$(cat .data/isp_credential.key)
-    export ISP_CREDENTIAL_KEY
-fi
+export_credential_key
 
 if ! db_exists "$DB"; then
     echo "[run] creating database $DB (Tanzanian company, TZS, demo data)"
