@@ -21,6 +21,8 @@ CSV_HEADER = [
     "state",
     "reseller",
 ]
+# Text a spreadsheet would run as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -94,6 +96,17 @@ class IspVoucherExport(models.TransientModel):
             for v in vouchers
         ]
 
+    @staticmethod
+    def _isp_csv_cell(value):
+        """A cell that a spreadsheet opens as text: dates as ISO strings, and text starting
+        like a formula (=, +, -, @, tab, carriage return: a batch, bundle or reseller name
+        typed by staff or a reseller) prefixed with a quote, as Odoo's own CSV export does."""
+        if hasattr(value, "isoformat"):
+            return fields.Date.to_string(value)
+        if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+            return "'" + value
+        return value
+
     @api.model
     def _isp_csv(self, batches):
         out = io.StringIO()
@@ -101,16 +114,16 @@ class IspVoucherExport(models.TransientModel):
         writer.writerow(CSV_HEADER)
         for batch in batches:
             for row in self._isp_rows(batch):
-                writer.writerow(
-                    [fields.Date.to_string(c) if hasattr(c, "isoformat") else c for c in row]
-                )
+                writer.writerow([self._isp_csv_cell(cell) for cell in row])
         return out.getvalue().encode("utf-8")
 
     @api.model
     def _isp_xlsx(self, batches):
         """A formatted workbook: one sheet per batch (title, bundle, totals, then the codes)."""
         out = io.BytesIO()
-        book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False})
+        book = xlsxwriter.Workbook(
+            out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False}
+        )
         title = book.add_format({"bold": True, "font_size": 14})
         label = book.add_format({"bold": True, "font_color": "#555555"})
         head = book.add_format(

