@@ -1,3 +1,4 @@
+import math
 import uuid
 from urllib.parse import urlencode
 
@@ -96,7 +97,7 @@ class IspResellerPortal(CustomerPortal):
             amount = float(amount or 0)
         except ValueError:
             amount = 0
-        if amount <= 0:
+        if not math.isfinite(amount) or amount <= 0:  # "nan", "inf" parse as floats
             message = request.env._("Enter the amount to top up.")
             return request.redirect(f"/my/reseller?{urlencode({'error': message})}")
         company = reseller.company_id or request.env.company

@@ -140,6 +140,11 @@ def api_route(route, methods, readonly=False):
     return decorator
 
 
+def reject_json_constant(name):
+    """NaN, Infinity and -Infinity are not JSON (RFC 8259), though Python reads them."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def json_body():
     httprequest = request.httprequest
     if httprequest.mimetype != "application/json":
@@ -152,8 +157,9 @@ def json_body():
     if len(data) > MAX_BODY:
         raise ApiError(413, "too_large", request.env._("The request body is too large."))
     try:
-        body = json.loads(data or b"null")
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(data or b"null", parse_constant=reject_json_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: nesting deeper than Python's parser goes (e.g. 5,000 "[")
         raise ApiError(400, "invalid_json", request.env._("The body is not valid JSON.")) from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", request.env._("The body must be a JSON object."))

@@ -60,6 +60,13 @@ class TestHotspotApi(HotspotCase):
                 self.assertError(self.api("POST", path, raw="{not json"), 400, "invalid_json")
                 self.assertError(self.api("POST", path, raw="[1, 2]"), 400, "invalid_json")
                 self.assertError(self.api("POST", path, raw="x" * 20000), 413, "too_large")
+                # deeper than Python's parser goes, and constants JSON does not have
+                self.assertError(self.api("POST", path, raw="[" * 5000), 400, "invalid_json")
+                self.assertError(
+                    self.api("POST", path, raw='{"phone": NaN, "price": Infinity}'),
+                    400,
+                    "invalid_json",
+                )
                 self.assertError(
                     self.url_open(path, data="phone=1", method="POST"),
                     415,

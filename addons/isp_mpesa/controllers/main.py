@@ -28,7 +28,7 @@ def client_address():
 def json_body():
     try:
         body = json.loads(request.httprequest.get_data() or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
     return body if isinstance(body, dict) else None
 
