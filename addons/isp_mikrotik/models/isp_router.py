@@ -308,6 +308,10 @@ class IspRouter(models.Model):
         }
 
     def action_regenerate_setup_token(self):
+        # the token is readable by system administrators only: the write is done as superuser,
+        # so the caller's right to change the router is checked first (any user can call a
+        # public method over RPC)
+        self.check_access("write")
         self.sudo().write({"setup_token": secrets.token_urlsafe(24)})
         return True
 

@@ -49,6 +49,8 @@ class IspRouterSession(models.Model):
 
     def action_disconnect(self):
         """Log these sessions out on their routers."""
+        # before any router is told: the rows are removed at the end (ISP managers may)
+        self.check_access("unlink")
         for router in self.router_id:
             sessions = self.filtered(lambda s, r=router: s.router_id == r)
             with router._isp_client() as client:

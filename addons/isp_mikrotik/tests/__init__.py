@@ -5,3 +5,4 @@ from . import test_sessions
 from . import test_router
 from . import test_portal_sessions
 from . import test_dashboard
+from . import test_access
