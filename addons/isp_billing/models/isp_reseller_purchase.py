@@ -266,7 +266,9 @@ class IspResellerPurchase(models.Model):
         """The customers who redeemed this reseller's codes: name, masked phone, codes
         redeemed and the last redemption, most recent first."""
         reseller = reseller.commercial_partner_id
-        rows = self.env["isp.voucher"]._read_group(
+        # who redeemed is staff-only on isp.voucher: read here for this reseller's codes only,
+        # and handed out masked
+        rows = self.env["isp.voucher"].sudo()._read_group(
             [
                 ("reseller_id", "=", reseller.id),
                 ("state", "=", "redeemed"),

@@ -39,16 +39,26 @@ class IspVoucher(models.Model):
     price = fields.Monetary(readonly=True)
     valid_until = fields.Date(readonly=True)
     state = fields.Selection(STATES, required=True, default="available", readonly=True)
+    # Who redeemed a code is staff's to see: a reseller (portal user) reads its own codes over
+    # RPC too, and gets its customers' phones masked (isp.reseller.purchase), never these.
     partner_id = fields.Many2one(
-        "res.partner", string="Redeemed By", readonly=True, index="btree_not_null"
+        "res.partner",
+        string="Redeemed By",
+        readonly=True,
+        index="btree_not_null",
+        groups="isp_billing.group_isp_user",
     )
-    phone = fields.Char(readonly=True)
-    device_id = fields.Many2one("isp.device", readonly=True)
-    mac = fields.Char(string="MAC Address", readonly=True)
-    ip = fields.Char(string="IP Address", readonly=True)
+    phone = fields.Char(readonly=True, groups="isp_billing.group_isp_user")
+    device_id = fields.Many2one("isp.device", readonly=True, groups="isp_billing.group_isp_user")
+    mac = fields.Char(string="MAC Address", readonly=True, groups="isp_billing.group_isp_user")
+    ip = fields.Char(string="IP Address", readonly=True, groups="isp_billing.group_isp_user")
     date_redeemed = fields.Datetime(string="Redeemed On", readonly=True)
-    subscription_id = fields.Many2one("isp.subscription", readonly=True)
-    purchase_id = fields.Many2one("isp.purchase", readonly=True)
+    subscription_id = fields.Many2one(
+        "isp.subscription", readonly=True, groups="isp_billing.group_isp_user"
+    )
+    purchase_id = fields.Many2one(
+        "isp.purchase", readonly=True, groups="isp_billing.group_isp_user"
+    )
     redeem_count = fields.Integer(
         readonly=True,
         help="Times redeemed; above one after a manager marked a redeemed code unused.",
@@ -73,10 +83,15 @@ class IspVoucher(models.Model):
     # ------------------------------------------------------------------ redemption
 
     @api.model
-    def _isp_redeem(self, code, phone, *, mac=None, ip=None, company=None):
+    def _isp_redeem(self, code, phone, *, mac=None, ip=None, company=None, register_device=True):
         """Redeem ``code`` for the customer with ``phone``: one period of the voucher's bundle
         through ``isp.subscription._isp_fulfil`` (source "voucher"), exactly once per code.
         Returns the ``isp.purchase``.
+
+        ``mac`` and ``ip`` are the redeeming device's, recorded on the voucher and counted
+        by the brute-force limit; the device is registered on the customer only with
+        ``register_device`` (a caller that cannot tell the redeemer owns the phone number
+        passes False: a voucher credits a number, it does not hand its account over).
 
         Raises IspVoucherRefused (a UserError with a message for the customer; its
         ``result`` says why) when the code is malformed (no database lookup), unknown,
@@ -126,7 +141,7 @@ class IspVoucher(models.Model):
             partner, voucher.bundle_id, "voucher", reference, invoice=False, amount=voucher.price
         )
         device = self.env["isp.device"]
-        if mac:
+        if mac and register_device:
             device = self.env["isp.device"]._isp_register(partner, mac, ip=ip)["device"]
         voucher.write(
             {

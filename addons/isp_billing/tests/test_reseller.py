@@ -1,3 +1,5 @@
+import json
+
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -214,6 +216,31 @@ class TestResellerPortal(IspResellerHttpCase):
             response = self.url_open(url)
             self.assertEqual(response.status_code, 200, url)
             self.assertIn(expected, response.text, url)
+
+    def test_rpc_gives_a_reseller_no_customer_phone(self):
+        """The portal masks customers' phones; JSON-RPC on the reseller's own codes must not
+        hand them out in clear."""
+        purchase = self._buy(self.reseller, 2, "req-rpc")
+        code = purchase.batch_id.voucher_ids[0].code
+        self.env["isp.voucher"]._isp_redeem(code, "+255712900030")
+        self._login("reseller_a")
+
+        def call(method, args, kwargs):
+            return self.make_jsonrpc_request(
+                "/web/dataset/call_kw",
+                {"model": "isp.voucher", "method": method, "args": args, "kwargs": kwargs},
+            )
+
+        rows = call("search_read", [[("code", "=", code)]], {})
+        self.assertEqual([r["code"] for r in rows], [code], "its own code, still readable")
+        self.assertNotIn("+255712900030", json.dumps(rows, default=str))
+        for fields_ in (["phone"], ["partner_id"], ["mac", "ip"]):
+            with self.subTest(fields=fields_), self.assertRaises(Exception) as caught:
+                call("search_read", [[("code", "=", code)]], {"fields": fields_})
+            self.assertIn("AccessError", str(caught.exception))
+        with self.assertRaises(Exception) as caught:  # nor found by searching on it
+            call("search_count", [[("phone", "=", "+255712900030")]], {})
+        self.assertIn("AccessError", str(caught.exception))
 
     def test_buy_through_the_portal_once(self):
         self._login("reseller_a")
