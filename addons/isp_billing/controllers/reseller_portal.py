@@ -164,27 +164,33 @@ class IspResellerPortal(CustomerPortal):
         auth="user",
         website=True,
     )
-    def portal_isp_reseller_batch_download(self, batch_id, file_format, **kw):
+    def portal_isp_reseller_batch_download(self, batch_id, file_format, part="1", **kw):
         batch = self._isp_batch_check_access(batch_id)
         batch_sudo = batch.sudo()
+        suffix = ""
         if file_format == "csv":
             content = request.env["isp.voucher.export"].sudo()._isp_render(batch_sudo, "csv")
             mimetype = "text/csv; charset=utf-8"
         elif file_format == "pdf":
-            vouchers = batch_sudo.voucher_ids.filtered(lambda v: v.state == "available")
-            if not vouchers:
+            part = int(part) if str(part).isdigit() and len(str(part)) < 6 else 0
+            try:
+                rendered = batch_sudo._isp_portal_cards_pdf(self._isp_reseller(), part)
+            except UserError as exc:
+                return request.make_response(
+                    exc.args[0],
+                    headers=[("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "60")],
+                    status=429,
+                )
+            if not rendered:
                 raise NotFound()
-            content, kind = (
-                request.env["ir.actions.report"]
-                .sudo()
-                ._render_qweb_pdf("isp_billing.isp_voucher_report_cards_a4", res_ids=vouchers.ids)
-            )
+            content, kind = rendered
             # Odoo's test mode renders reports as HTML instead of calling wkhtmltopdf
             file_format = "pdf" if kind == "pdf" else "html"
             mimetype = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
+            suffix = f"-{part}" if len(batch_sudo._isp_portal_card_parts()) > 1 else ""
         else:
             raise NotFound()
-        filename = f"{batch_sudo.name.replace('/', '_')}.{file_format}"
+        filename = f"{batch_sudo.name.replace('/', '_')}{suffix}.{file_format}"
         return request.make_response(
             content,
             headers=[

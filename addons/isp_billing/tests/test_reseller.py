@@ -1,8 +1,12 @@
 import json
+from unittest.mock import patch
 
 from odoo.exceptions import UserError
+from odoo.sql_db import db_connect
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import get_db_name
 
+from ..models import isp_voucher_batch as voucher_batch_module
 from .common import IspBillingCase
 
 
@@ -284,6 +288,37 @@ class TestResellerPortal(IspResellerHttpCase):
             self.url_open(f"/my/reseller/batches/{purchase.batch_id.id}/download/zip").status_code,
             404,
         )
+
+    def test_card_pdfs_are_bounded_in_size_and_one_at_a_time(self):
+        purchase = self._buy(self.reseller, 3, "req-parts")
+        batch = purchase.batch_id
+        codes = batch.voucher_ids.sorted("id").mapped("code")
+        url = f"/my/reseller/batches/{batch.id}/download/pdf"
+        self._login("reseller_a")
+        # a render of this reseller's still running (its lock held by another transaction):
+        # refused at once, not queued. (First: the test's own transaction then keeps the lock.)
+        with db_connect(get_db_name()).cursor() as cr:  # another connection (the test's is shared)
+            cr.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtext('isp_billing.portal_cards'), %s)",
+                [self.reseller.id],
+            )
+            self.assertTrue(cr.fetchone()[0])
+            busy = self.url_open(url)
+            self.assertEqual(busy.status_code, 429)
+            self.assertIn("try again", busy.text)
+            self.assertNotIn(codes[0], busy.text)
+        with patch.object(voucher_batch_module, "PORTAL_CARDS_PER_PDF", 2):
+            page = self.url_open(f"/my/reseller/batches/{batch.id}").text
+            self.assertIn(f"{url}?part=2", page)
+            self.assertIn("Print cards 1–2 (PDF)", page)
+            first, second = self.url_open(f"{url}?part=1"), self.url_open(f"{url}?part=2")
+            self.assertEqual((first.status_code, second.status_code), (200, 200))
+            if first.headers["Content-Type"].startswith("text/html"):  # Odoo's test mode
+                self.assertEqual([c in first.text for c in codes], [True, True, False])
+                self.assertEqual([c in second.text for c in codes], [False, False, True])
+            for part in ("3", "0", "-1", "abc", "9" * 40):
+                with self.subTest(part=part):
+                    self.assertEqual(self.url_open(f"{url}?part={part}").status_code, 404)
 
     def test_others_batches_are_refused(self):
         purchase = self._buy(self.reseller, 2, "req-mine")

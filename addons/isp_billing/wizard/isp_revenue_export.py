@@ -204,7 +204,9 @@ class IspRevenueExport(models.TransientModel):
         self.ensure_one()
         ctx = self._isp_context()
         buffer = io.BytesIO()
-        book = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True, "strings_to_formulas": False})
+        book = xlsxwriter.Workbook(
+            buffer, {"in_memory": True, "remove_timezone": True, "strings_to_formulas": False}
+        )
         fmt = self._isp_formats(book)
         self._isp_sheet_summary(book, fmt, ctx)
         period_title = dict(self._fields["period"]._description_selection(self.env))[self.period]
