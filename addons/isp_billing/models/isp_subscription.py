@@ -7,7 +7,7 @@ import pytz
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 from odoo.tools import split_every
 from odoo.tools.misc import format_date
@@ -606,6 +606,11 @@ class IspSubscription(models.Model):
 
     def action_isp_invoice_next_period(self):
         """Staff: issue the next period's invoice now, whatever its date."""
+        # the invoice is created as superuser: the button's group and the record's rights are
+        # checked here too, since any user can call a public method over RPC
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(self.env._("Only invoicing users can issue invoices."))
+        self.check_access("write")
         for subscription in self:
             if not (subscription.recurring_invoicing_type and subscription.recurring_next_date):
                 raise UserError(

@@ -5,7 +5,8 @@ from freezegun import freeze_time
 from psycopg2.errors import UniqueViolation
 
 from odoo import Command
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import IspBillingCase
@@ -226,6 +227,24 @@ class TestRecurringInvoices(IspRecurringCase):
         with freeze_time("2026-02-10 10:00:00"):  # past the activation's expiry, not yet billed
             self._run_expiry_cron()
             self.assertEqual(sub.state, "active")
+
+    def test_only_invoicing_users_issue_the_next_invoice_over_rpc(self):
+        """The button is for invoicing users; its method is public, and creates the invoice
+        as superuser: an ISP user without invoicing rights calling it over RPC is refused."""
+        with freeze_time("2026-01-10 07:00:00"):
+            sub = self._subscribe("+255712700009", self.prepaid)
+            before = sub.recurring_invoice_ids
+            clerk = new_test_user(self.env, login="isp-clerk", groups="isp_billing.group_isp_user")
+            with self.assertRaises(AccessError):
+                sub.with_user(clerk).action_isp_invoice_next_period()
+            self.assertEqual(sub.recurring_invoice_ids, before)
+            accountant = new_test_user(
+                self.env,
+                login="isp-accountant",
+                groups="isp_billing.group_isp_user,account.group_account_invoice",
+            )
+            sub.with_user(accountant).action_isp_invoice_next_period()
+            self.assertEqual(len(sub.recurring_invoice_ids - before), 1)
 
     def test_one_invoice_per_period_even_when_billed_twice(self):
         with freeze_time("2026-01-10 07:00:00"):
