@@ -202,6 +202,9 @@ def run(args):
                     Reconciler._isp_add_values(Reconciler._isp_user_spec(router, "hotspot", sub))
                     for sub in subscriptions.sudo()
                 ]
+                # the router refuses a user naming a profile it lacks: the profiles first
+                for profile in sorted({row["profile"] for row in rows}):
+                    naive_sim.add_row("/ip/hotspot/user/profile", name=profile)
                 naive_first = naive_sync(naive_sim, rows)
                 naive_resync = naive_sync(naive_sim, rows)
             finally:

@@ -15,11 +15,15 @@ from librouteros.exceptions import LibRouterosError, TrapError
 
 _logger = logging.getLogger(__name__)
 
-# Every object the suite creates on a router carries this comment prefix; nothing without it
-# is ever changed or removed.
+# Every user or secret the suite creates on a router carries this comment prefix; nothing
+# without it is ever changed or removed.
 TAG = "isp-billing"
 USER_TAG = re.compile(r"^isp-billing:s(\d+)(?::p(\d+))?$")
-PROFILE_TAG = re.compile(r"^isp-billing:b(\d+)$")
+# Profiles have no comment on RouterOS (/ip/hotspot/user/profile, /ppp/profile): the suite's
+# are named with this reserved prefix and their bundle's id, "isp-billing-b12-daily-1gb".
+# A profile whose name does not start so is never changed or removed.
+PROFILE_PREFIX = "isp-billing-b"
+PROFILE_NAME = re.compile(r"^isp-billing-b(\d+)(?:-[\w.\-]*)?$")
 
 MIB = 1024 * 1024
 TIME_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
@@ -54,8 +58,8 @@ USER_PROPS = {
     "pppoe": ("name", "password", "service", "profile", "disabled", "comment"),
 }
 PROFILE_PROPS = {
-    "hotspot": ("name", "rate-limit", "shared-users", "session-timeout", "comment"),
-    "pppoe": ("name", "rate-limit", "only-one", "session-timeout", "comment"),
+    "hotspot": ("name", "rate-limit", "shared-users", "session-timeout"),
+    "pppoe": ("name", "rate-limit", "only-one", "session-timeout"),
 }
 DURATION_PROPS = {"limit-uptime", "session-timeout"}
 INT_PROPS = {"limit-bytes-total", "shared-users"}
@@ -79,8 +83,15 @@ def user_tag(subscription_id, period=None):
     return f"{TAG}:s{subscription_id}" + (f":p{period}" if period else "")
 
 
-def profile_tag(template_id):
-    return f"{TAG}:b{template_id}"
+def profile_name(template_id, label=""):
+    """The router profile name of bundle ``template_id``: reserved prefix, id, readable label."""
+    return f"{PROFILE_PREFIX}{template_id}" + (f"-{label}" if label else "")
+
+
+def parse_profile_name(name):
+    """The bundle id of a profile the suite manages, or None when the name is not ours."""
+    match = PROFILE_NAME.match(str(name or ""))
+    return int(match[1]) if match else None
 
 
 def parse_user_tag(comment):
@@ -89,11 +100,6 @@ def parse_user_tag(comment):
     if not match:
         return None
     return int(match[1]), int(match[2]) if match[2] else None
-
-
-def is_managed(comment):
-    text = str(comment or "")
-    return bool(USER_TAG.match(text) or PROFILE_TAG.match(text))
 
 
 def format_duration(seconds):

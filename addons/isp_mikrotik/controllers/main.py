@@ -43,6 +43,8 @@ class IspMikrotikController(http.Controller):
         methods=["GET"],
         readonly=True,
         sitemap=False,
+        # a GET: no body is read; any body bigger than this is refused (413) unread
+        max_content_length=1024,
     )
     def login_page(self, router_id, token=None, **kwargs):
         """The router's hotspot login.html: for the router itself (with its set-up token, as

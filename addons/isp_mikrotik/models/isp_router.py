@@ -43,16 +43,32 @@ class IspRouter(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     site = fields.Char(help="Where the router stands (town, building, tower).")
+    # Where the password goes: host, port and TLS settings are the password's group's
+    # (system administrators). An ISP manager who could point a router at another address
+    # and press Test Connection would send the API password there.
     host = fields.Char(
-        required=True, tracking=True, help="IP address or host name of the router's API."
+        required=True,
+        tracking=True,
+        groups="base.group_system",
+        help="IP address or host name of the router's API.",
     )
     use_tls = fields.Boolean(
-        string="Use TLS (api-ssl)", tracking=True, help="Connect to the api-ssl service (8729)."
+        string="Use TLS (api-ssl)",
+        tracking=True,
+        groups="base.group_system",
+        help="Connect to the api-ssl service (8729).",
     )
-    port = fields.Integer(string="API Port", default=8728, required=True, tracking=True)
+    port = fields.Integer(
+        string="API Port",
+        default=8728,
+        required=True,
+        tracking=True,
+        groups="base.group_system",
+    )
     tls_verify = fields.Boolean(
         string="Check Certificate",
         default=True,
+        groups="base.group_system",
         help="Refuse a router whose TLS certificate is not trusted. Routers usually have a "
         "self-signed certificate: untick to accept it (the link is still encrypted).",
     )
@@ -239,8 +255,11 @@ class IspRouter(models.Model):
     # ------------------------------------------------------------------ buttons
 
     def action_test_connection(self):
+        """Connect to the stored host and port (the record's only: nothing from the
+        context or the caller) and say what the router answered."""
         self.ensure_one()
         self.check_access("write")
+        router = self.sudo()  # host and port are the system administrators' fields
         try:
             with self._isp_client() as client:
                 values = self._isp_read_status(client)
@@ -248,7 +267,9 @@ class IspRouter(models.Model):
             error = (
                 exc
                 if isinstance(exc, routeros.RouterError)
-                else routeros.RouterError("offline", routeros.describe(exc, self.host, self.port))
+                else routeros.RouterError(
+                    "offline", routeros.describe(exc, router.host, router.port)
+                )
             )
             if self.try_lock_for_update(allow_referencing=True):
                 self._isp_record_failure(error)
@@ -257,7 +278,7 @@ class IspRouter(models.Model):
             self._isp_record_success(values)
         message = self.env._(
             "Connected to %(identity)s: RouterOS %(version)s on %(board)s, up %(uptime)s.",
-            identity=values["identity"] or self.host,
+            identity=values["identity"] or router.host,
             version=values["ros_version"],
             board=values["board_name"],
             uptime=values["uptime"],
@@ -278,10 +299,54 @@ class IspRouter(models.Model):
         }
 
     def action_sync_now(self):
+        """Run a full synchronisation of the router now (its backoff waived) and tell the
+        result at once; the form then reloads with the new state, last sync and error."""
+        self.ensure_one()
         self.check_access("write")
-        self.env["isp.router.job"].sudo()._isp_enqueue_full(self, reason="manual", now=True)
+        router = self.sudo()  # the queue's work, as the queue cron does it
+        Job = self.env["isp.router.job"].sudo()
+        if not router.try_lock_for_update(allow_referencing=True):
+            return self._isp_notify(
+                self.env._(
+                    "This router is being synchronised right now; its result shows here in a "
+                    "moment."
+                ),
+                "warning",
+            )
+        Job._isp_enqueue_full(router, reason="manual", now=True)
+        jobs = Job.search(
+            [("router_id", "=", router.id), ("state", "=", "pending"), ("kind", "=", "full")]
+        )
+        unfinished = router._isp_process_jobs(jobs, force=True)
+        if router.state in ("offline", "auth_error"):
+            return self._isp_notify(
+                self.env._(
+                    "Synchronisation failed: %(reason)s It is retried automatically.",
+                    reason=router.status_message,
+                ),
+                "danger",
+            )
+        if unfinished:
+            return self._isp_notify(
+                self.env._(
+                    "Part of the synchronisation is done; the rest continues in the background."
+                ),
+                "warning",
+            )
+        if router.sync_state == "error":
+            return self._isp_notify(
+                self.env._(
+                    "The router refused part of the synchronisation: %(reason)s",
+                    reason=router.sync_message,
+                ),
+                "danger",
+            )
         return self._isp_notify(
-            self.env._("A full synchronisation is queued; it starts within seconds."), "info"
+            self.env._(
+                "The router is in sync: %(count)s change(s) written.",
+                count=router.last_sync_writes,
+            ),
+            "success",
         )
 
     def action_view_jobs(self):
@@ -378,7 +443,9 @@ class IspRouter(models.Model):
 
     def _isp_setup_script(self, with_password=False):
         """A RouterOS script creating the API user and pointing the hotspot at the captive
-        page. Everything it adds carries the suite's comment tag."""
+        page. It writes only properties routeros.md documents for each menu: the API user
+        and its group are found by name, walled-garden entries by the suite's comment tag,
+        walled-garden/ip entries (no comment there) by their host, added only when absent."""
         self.ensure_one()
         router = self.sudo()
         tag = routeros.TAG
@@ -392,19 +459,18 @@ class IspRouter(models.Model):
         lines = [
             f"# ISP Billing Suite: set-up of router {self.name} (id {self.id}).",
             "# Paste into a RouterOS terminal, or upload and /import it.",
-            "# Objects created here carry the comment "
-            f'"{tag}"; nothing else on the router is changed.',
+            f'# The API user {self.username} is put in the group "{tag}"; walled-garden entries',
+            f'# carry the comment "{tag}"; nothing else on the router is changed or removed.',
             "",
             "# API user for Odoo (API, read and write only)",
             f':if ([:len [/user group find name="{tag}"]] = 0) do={{ '
             f'/user group add name="{tag}" policy=read,write,api,test,!ftp,!ssh,!telnet,'
-            f"!winbox,!web,!local,!reboot,!policy,!password,!sniff,!sensitive,!romon "
-            f'comment="{tag}" }}',
+            "!winbox,!web,!local,!reboot,!policy,!password,!sniff,!sensitive,!romon }",
         ]
         if password:
             lines.append(
                 f':if ([:len [/user find name="{self.username}"]] = 0) do={{ /user add '
-                f'name="{self.username}" group="{tag}" password="{password}" comment="{tag}" '
+                f'name="{self.username}" group="{tag}" password="{password}" '
                 f'}} else={{ /user set [find name="{self.username}"] group="{tag}" '
                 f'password="{password}" }}'
             )
@@ -412,11 +478,11 @@ class IspRouter(models.Model):
             lines += [
                 "# Replace CHANGE-ME by the password stored on the router record in Odoo.",
                 f':if ([:len [/user find name="{self.username}"]] = 0) do={{ /user add '
-                f'name="{self.username}" group="{tag}" password="CHANGE-ME" comment="{tag}" }}',
+                f'name="{self.username}" group="{tag}" password="CHANGE-ME" }}',
             ]
-        service = "api-ssl" if self.use_tls else "api"
+        service = "api-ssl" if router.use_tls else "api"
         lines += [
-            f"/ip service set {service} disabled=no port={self.port}",
+            f"/ip service set {service} disabled=no port={router.port}",
             "",
             "# The hotspot's login page forwards customers to the captive page",
             f'/tool fetch url="{login_url}" dst-path="hotspot/login.html" mode=https',
@@ -435,12 +501,12 @@ class IspRouter(models.Model):
             "",
             "# Walled garden: Odoo and the payment pages, reachable before login",
             f'/ip hotspot walled-garden remove [find comment="{tag}"]',
-            f'/ip hotspot walled-garden ip remove [find comment="{tag}"]',
         ]
         for host in self._isp_walled_garden_hosts():
             lines += [
                 f'/ip hotspot walled-garden add dst-host="{host}" action=allow comment="{tag}"',
-                f'/ip hotspot walled-garden ip add dst-host="{host}" action=accept comment="{tag}"',
+                f':if ([:len [/ip hotspot walled-garden ip find dst-host="{host}"]] = 0) do={{ '
+                f'/ip hotspot walled-garden ip add dst-host="{host}" action=accept }}',
             ]
         return "\n".join(lines) + "\n"
 
@@ -449,55 +515,109 @@ class IspRouter(models.Model):
     def _isp_hotspot_login(self, subscription, ip, mac):
         """Log the client at ``ip``/``mac`` in on this router as ``subscription``'s user
         (``/ip/hotspot/active/login``), provisioning the user first if the queue has not done
-        it yet. Returns ``{"ok": bool, "message": str}``; every outcome is in the access log.
-        """
+        it yet. Returns ``{"ok": bool, "state": str, "message": str}``, ``state`` being:
+
+        - ``online``: the router accepted the login (only then ``ok``);
+        - ``pending``: the router cannot be reached; the subscription's sync job stays queued
+          and the access follows when the router answers (the page tries again);
+        - ``refused``: the subscription or the router says no (device limit, the router
+          refused the user); ``message`` says why in plain words.
+
+        Every outcome is in the access log."""
         self.ensure_one()
         subscription.ensure_one()
         Log = self.env["isp.access.log"]
         partner = subscription.partner_id
+
+        def refused(reason, message, detail=None):
+            Log._isp_log(False, reason, partner, mac=mac, ip=ip, message=detail or message)
+            return {"ok": False, "state": "refused", "message": message}
+
         if subscription.state != "active" or subscription.service_type != "hotspot":
             reason = (
                 subscription.state
                 if subscription.state in ("expired", "suspended")
                 else ("no_subscription")
             )
-            message = self.env._("This subscription is not an active hotspot subscription.")
-            Log._isp_log(False, reason, partner, mac=mac, ip=ip, message=message)
-            return {"ok": False, "message": message}
+            return refused(
+                reason, self.env._("This subscription is not an active hotspot subscription.")
+            )
         if subscription.company_id != self.company_id or not self.service_hotspot:
-            message = self.env._("This router does not serve this subscription.")
-            Log._isp_log(False, "invalid_request", partner, mac=mac, ip=ip, message=message)
-            return {"ok": False, "message": message}
+            return refused(
+                "invalid_request", self.env._("This router does not serve this subscription.")
+            )
         subscription_sudo = subscription.sudo()
+        Job = self.env["isp.router.job"].sudo()
         try:
             with self._isp_client() as client:
                 result = self.env["isp.router.reconciler"]._isp_sync(
                     self, client, subscription_sudo
                 )
                 if result.errors:
-                    raise routeros.RouterError("trap", "; ".join(result.errors.values()))
-                props = {
-                    "user": subscription_sudo.login,
-                    "password": subscription_sudo.password or "",
-                    "ip": ip,
-                }
-                if mac:
-                    props["mac-address"] = mac
-                client.command(routeros.HOTSPOT_ACTIVE, "login", **props)
-        except TrapError as exc:
-            message = self.env._("The router refused the login: %(reason)s", reason=str(exc))
-            Log._isp_log(False, "other", partner, mac=mac, ip=ip, message=message)
-            return {"ok": False, "message": message}
+                    # the router refused the user or its profile: the queue retries it and
+                    # records the router's answer on the router for the staff
+                    Job._isp_enqueue(subscription_sudo, reason="retry", routers=self)
+                    detail = "; ".join(result.errors.values())
+                    return refused(
+                        "other",
+                        self.env._(
+                            "Your payment is recorded, but the router could not switch your "
+                            "access on (%(reason)s). We are trying again; if this lasts, "
+                            "please contact us.",
+                            reason=detail,
+                        ),
+                    )
+                return self._isp_hotspot_login_device(client, subscription_sudo, ip, mac)
         except (routeros.RouterError, LibRouterosError, OSError) as exc:
-            message = self.env._(
-                "The router cannot be reached right now; please try again in a moment."
-            )
+            # unreachable (or the API login refused): the job queue brings the user there
+            Job._isp_enqueue(subscription_sudo, reason="retry", routers=self)
             reason = getattr(exc, "message", None) or routeros.describe(exc, self.host, self.port)
             Log._isp_log(False, "other", partner, mac=mac, ip=ip, message=reason)
-            return {"ok": False, "message": message}
+            return {
+                "ok": False,
+                "state": "pending",
+                "message": self.env._(
+                    "Your access is paid. The router cannot be reached right now: this device "
+                    "is connected as soon as it answers."
+                ),
+            }
+
+    def _isp_hotspot_login_device(self, client, subscription, ip, mac):
+        """``/ip/hotspot/active/login`` of the provisioned user for the device; see
+        :meth:`_isp_hotspot_login`."""
+        partner = subscription.partner_id
+        Log = self.env["isp.access.log"]
+        props = {"user": subscription.login, "password": subscription.password or "", "ip": ip}
+        if mac:
+            props["mac-address"] = mac
+        try:
+            client.command(routeros.HOTSPOT_ACTIVE, "login", **props)
+        except TrapError as exc:
+            answer = str(exc)
+            if answer == "already logged in" and self._isp_logged_in_as(client, ip, subscription):
+                return {"ok": True, "state": "online", "message": self.env._("You are online.")}
+            if answer == "no more sessions are allowed for user":
+                reason = "device_limit"
+                message = self.env._(
+                    "Your bundle is already in use on as many devices as it allows at once. "
+                    "Disconnect one of them, or remove it from your devices, then try again."
+                )
+            elif answer == "already logged in":
+                reason = "other"
+                message = self.env._("This device is signed in on the router with another login.")
+            else:
+                reason = "other"
+                message = self.env._("The router refused the login: %(reason)s", reason=answer)
+            Log._isp_log(False, reason, partner, mac=mac, ip=ip, message=answer)
+            return {"ok": False, "state": "refused", "message": message}
         if mac:
             self.env["isp.device"].sudo()._isp_register(partner, mac, ip=ip)
-        return {"ok": True, "message": self.env._("You are online.")}
+        return {"ok": True, "state": "online", "message": self.env._("You are online.")}
+
+    @staticmethod
+    def _isp_logged_in_as(client, ip, subscription):
+        rows = client.print(routeros.HOTSPOT_ACTIVE, [".id", "user"], where=[f"?=address={ip}"])
+        return any(routeros.text(row.get("user")) == subscription.login for row in rows)
 
     # ------------------------------------------------------------------ health
 

@@ -224,13 +224,14 @@ class IspRouterJob(models.Model):
 class IspRouter(models.Model):
     _inherit = "isp.router"
 
-    def _isp_process_jobs(self, jobs):
-        """Run ``jobs`` (this router's due jobs) in one connection. Returns 1 when work is
-        left for another turn (time box), else 0."""
+    def _isp_process_jobs(self, jobs, force=False):
+        """Run ``jobs`` (this router's due jobs) in one connection, unless the router is in
+        its backoff (``force``: even then, the operator asked). Returns 1 when work is left
+        for another turn (time box), else 0."""
         self.ensure_one()
         now = fields.Datetime.now()
         self.last_sync_attempt = now
-        if self.next_retry and self.next_retry > now:
+        if not force and self.next_retry and self.next_retry > now:
             jobs.write({"next_attempt": self.next_retry})
             return 0
         deadline = time.monotonic() + ROUTER_TIME_BOX_SECONDS

@@ -23,8 +23,8 @@ class SyncResult:
 
 class IspRouterReconciler(models.AbstractModel):
     """Desired state (isp_billing) against actual state (the router, read with .proplist):
-    only the differences are written, only objects carrying the suite's comment tag are
-    changed or removed."""
+    only the differences are written, only objects carrying the suite's mark (users and
+    secrets: the comment tag; profiles: the reserved name prefix) are changed or removed."""
 
     _name = "isp.router.reconciler"
     _description = "ISP Router Reconciler"
@@ -63,7 +63,6 @@ class IspRouterReconciler(models.AbstractModel):
             "name": template._isp_mikrotik_profile_name(),
             "rate-limit": template._isp_rate_limit(),
             "session-timeout": timeout,
-            "comment": routeros.profile_tag(template.id),
         }
         if service == "hotspot":
             spec["shared-users"] = limit
@@ -150,18 +149,17 @@ class IspRouterReconciler(models.AbstractModel):
             actual = client.print(menu, props, where=routeros.names_query("name", specs))
         else:
             actual = []
-        by_name = {routeros.text(row.get("name")): row for row in actual}
+        # only the profiles named with the suite's reserved prefix are ours
+        by_name = {}
+        for row in actual:
+            name = routeros.text(row.get("name"))
+            if routeros.parse_profile_name(name) is not None:
+                by_name[name] = row
         for name, spec in specs.items():
             row = by_name.get(name)
             try:
                 if row is None:
                     client.add(menu, **self._isp_add_values(spec))
-                elif not routeros.PROFILE_TAG.match(routeros.text(row.get("comment"))):
-                    result.errors[f"profile:{name}"] = self.env._(
-                        "Profile %(name)s exists on the router but was not made by the suite: "
-                        "it is left alone. Rename the bundle's router profile or the router's.",
-                        name=name,
-                    )
                 else:
                     changes = routeros.diff(spec, row, PROFILE_PROPS[service])
                     if changes:
@@ -178,11 +176,7 @@ class IspRouterReconciler(models.AbstractModel):
     def _isp_remove_orphan_profiles(self, client, service, profiles, used, result):
         menu = MENUS[service][1]
         for name, row in profiles["actual"].items():
-            if (
-                name in profiles["specs"]
-                or name in used
-                or not routeros.PROFILE_TAG.match(routeros.text(row.get("comment")))
-            ):
+            if name in profiles["specs"] or name in used:
                 continue
             try:
                 client.remove(menu, row[".id"])

@@ -1,7 +1,8 @@
 import re
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+
+from .. import routeros
 
 
 class ProductTemplate(models.Model):
@@ -10,9 +11,12 @@ class ProductTemplate(models.Model):
     isp_mikrotik_profile = fields.Char(
         string="Router Profile",
         copy=False,
+        readonly=True,
         help="Name of the hotspot user profile (hotspot bundles) or PPP profile (PPPoE "
-        "bundles) created on the routers for this bundle, with its rate limit, shared users "
-        "and session timeout. Filled in from the bundle's name when left empty.",
+        "bundles) the suite keeps on the routers for this bundle, with its rate limit, shared "
+        "users and session timeout. Set once from the bundle's id and name: renaming the "
+        "bundle keeps it. The reserved prefix isp-billing-b<bundle id> marks the profiles "
+        "the suite manages; router profiles without it are never changed or removed.",
     )
     isp_data_cap_action = fields.Selection(
         [("suspend", "Suspend the subscription"), ("expire", "End the subscription")],
@@ -35,39 +39,16 @@ class ProductTemplate(models.Model):
         return result
 
     def _isp_mikrotik_default_profile(self):
-        for template in self.filtered(lambda t: t.is_isp_bundle and not t.isp_mikrotik_profile):
-            slug = re.sub(r"[^a-z0-9]+", "-", (template.name or "").lower()).strip("-")[:24]
-            template.isp_mikrotik_profile = f"isp-{slug or 'bundle'}-{template.id}"
+        """Give each bundle its router profile name (prefix, own id, a label from its name)
+        unless it already has one of its own: a copied or legacy value is replaced."""
+        for template in self.filtered("is_isp_bundle"):
+            if routeros.parse_profile_name(template.isp_mikrotik_profile) == template.id:
+                continue
+            slug = re.sub(r"[^a-z0-9]+", "-", (template.name or "").lower()).strip("-")[:32]
+            template.isp_mikrotik_profile = routeros.profile_name(template.id, slug.strip("-"))
 
     def _isp_mikrotik_profile_name(self):
         self.ensure_one()
-        return self.isp_mikrotik_profile or f"isp-bundle-{self.id}"
-
-    @api.constrains("isp_mikrotik_profile", "isp_service_type", "company_id")
-    def _check_isp_mikrotik_profile(self):
-        for template in self.filtered("isp_mikrotik_profile"):
-            if not re.fullmatch(r"[\w.\-]{1,64}", template.isp_mikrotik_profile):
-                raise ValidationError(
-                    self.env._(
-                        "Router profile %(name)r: use letters, digits, '.', '-' or '_' only "
-                        "(at most 64).",
-                        name=template.isp_mikrotik_profile,
-                    )
-                )
-            clash = self.search_count(
-                [
-                    ("id", "!=", template.id),
-                    ("is_isp_bundle", "=", True),
-                    ("isp_service_type", "=", template.isp_service_type),
-                    ("isp_mikrotik_profile", "=", template.isp_mikrotik_profile),
-                    ("company_id", "in", [template.company_id.id, False]),
-                ],
-                limit=1,
-            )
-            if clash:
-                raise ValidationError(
-                    self.env._(
-                        "Another bundle already uses the router profile %(name)s.",
-                        name=template.isp_mikrotik_profile,
-                    )
-                )
+        if routeros.parse_profile_name(self.isp_mikrotik_profile) == self.id:
+            return self.isp_mikrotik_profile
+        return routeros.profile_name(self.id)

@@ -20,6 +20,14 @@ What it speaks:
   counters (from the router's side: rx is what the client uploaded); it goes away with the
   connection, and a reconnection gets a new one with fresh counters.
 
+Strict like the router: each menu's add and set accept only the properties routeros.md lists
+for it (``unknown parameter <name>``, category 1, otherwise: a hotspot user profile or a PPP
+profile has no ``comment``); a user or secret naming a profile (or a hotspot server) that does
+not exist is refused with ``input does not match any value of profile``; enumerated values,
+numbers, booleans (``yes``/``no`` in, ``true``/``false`` out) and time intervals are checked;
+menus the reference gives no properties for are read-only. ``/ip/hotspot/active/login`` takes
+``user``, ``password``, ``ip``, ``mac-address`` and holds the profile's ``shared-users``.
+
 Fault injection (attributes of :class:`RouterOSSimulator`): ``refuse`` (the port is closed:
 connection refused), ``password`` (a wrong one gives the RouterOS trap), ``drop_after`` (the
 connection is cut in the middle of the reply to the n-th sentence), ``delay`` (seconds before
@@ -147,16 +155,25 @@ class Fatal(Exception):
 
 
 class Menu:
-    """One RouterOS menu: rows of printed properties (strings), with RouterOS' defaults."""
+    """One RouterOS menu: rows of printed properties (strings), with RouterOS' defaults.
+
+    ``props`` is the menu's allow-list: the only properties an add or set may carry (any
+    other, read-only ones included, is refused as the router does: ``unknown parameter``).
+    ``enums`` restricts values, ``integers`` wants numbers, ``refs`` names the menu another
+    object must exist in (a user's profile, its server)."""
 
     def __init__(
         self,
         path,
         *,
         key=None,
+        props=(),
         defaults=None,
         booleans=(),
         durations=(),
+        integers=(),
+        enums=None,
+        refs=None,
         readonly=(),
         duplicate=None,
         scope=(),
@@ -164,16 +181,28 @@ class Menu:
     ):
         self.path = path
         self.key = key
+        self.props = set(props)
         self.defaults = defaults or {}
         self.booleans = set(booleans)
         self.durations = set(durations)
+        self.integers = set(integers)
+        self.enums = enums or {}
+        self.refs = refs or {}  # prop -> (menu path, values accepted without an object)
         self.readonly = set(readonly)
         self.duplicate = duplicate
         self.scope = scope  # properties that, with key, must be unique (e.g. user per server)
         self.writable = writable
         self.rows = {}  # .id -> {prop: text}
 
+    def check_prop(self, prop):
+        if prop not in self.props:
+            raise Trap(f"unknown parameter {prop}", 1)
+
     def normalize(self, prop, value):
+        if prop in self.enums and value not in self.enums[prop]:
+            raise Trap(f"input does not match any value of {prop}", 1)
+        if prop in self.integers and not re.fullmatch(r"\d+", value):
+            raise Trap(f"value of {prop} must be a number", 1)
         if prop in self.booleans:
             if value in ("yes", "true"):
                 return "true"
@@ -190,10 +219,27 @@ class Menu:
 
 
 def _menus():
+    """The menus the suite uses, each accepting on add / set exactly the properties routeros.md
+    lists for it. Where the reference lists no properties (``/ip/hotspot``, ``/interface``,
+    ``/ip/hotspot/host``, the active lists) the menu is read-only here: strict by default, so
+    that a client writing something the reference does not vouch for fails in the tests."""
     hotspot_user = Menu(
         "/ip/hotspot/user",
         key="name",
         scope=("server",),
+        props=(
+            "name",
+            "password",
+            "profile",
+            "server",
+            "mac-address",
+            "limit-uptime",
+            "limit-bytes-in",
+            "limit-bytes-out",
+            "limit-bytes-total",
+            "comment",
+            "disabled",
+        ),
         defaults={
             "server": "all",
             "profile": "default",
@@ -207,31 +253,68 @@ def _menus():
         },
         booleans=("disabled",),
         durations=("limit-uptime", "uptime"),
+        integers=("limit-bytes-in", "limit-bytes-out", "limit-bytes-total"),
+        refs={"profile": ("/ip/hotspot/user/profile", ()), "server": ("/ip/hotspot", ("all",))},
         readonly=("uptime", "bytes-in", "bytes-out", "packets-in", "packets-out", "dynamic"),
         duplicate="failure: already have user with this name for this server",
     )
+    # no comment on hotspot user profiles (RouterOS has none: tools tag them by name)
     hotspot_profile = Menu(
         "/ip/hotspot/user/profile",
         key="name",
+        props=(
+            "name",
+            "rate-limit",
+            "shared-users",
+            "session-timeout",
+            "idle-timeout",
+            "keepalive-timeout",
+            "add-mac-cookie",
+            "mac-cookie-timeout",
+            "address-pool",
+            "on-login",
+        ),
         defaults={"shared-users": "1", "add-mac-cookie": "true", "default": "false"},
         booleans=("add-mac-cookie", "default"),
         durations=("session-timeout", "idle-timeout", "keepalive-timeout", "mac-cookie-timeout"),
+        integers=("shared-users",),
         readonly=("default",),
         duplicate="failure: profile with the same name already exists",
     )
     ppp_secret = Menu(
         "/ppp/secret",
         key="name",
+        props=(
+            "name",
+            "password",
+            "service",
+            "profile",
+            "remote-address",
+            "caller-id",
+            "comment",
+            "disabled",
+        ),
         defaults={"service": "any", "profile": "default", "disabled": "false"},
         booleans=("disabled",),
+        refs={"profile": ("/ppp/profile", ())},
         duplicate="failure: secret with the same name already exists",
     )
+    # no comment on PPP profiles either
     ppp_profile = Menu(
         "/ppp/profile",
         key="name",
+        props=(
+            "name",
+            "rate-limit",
+            "local-address",
+            "remote-address",
+            "only-one",
+            "session-timeout",
+        ),
         defaults={"only-one": "default", "default": "false"},
         booleans=("default",),
-        durations=("session-timeout", "idle-timeout"),
+        durations=("session-timeout",),
+        enums={"only-one": ("yes", "no", "default")},
         readonly=("default",),
         duplicate="failure: profile with the same name already exists",
     )
@@ -241,11 +324,25 @@ def _menus():
         writable=False,
     )
     ppp_active = Menu("/ppp/active", durations=("uptime",), writable=False)
-    walled = Menu("/ip/hotspot/walled-garden", defaults={"action": "allow", "disabled": "false"})
-    walled_ip = Menu(
-        "/ip/hotspot/walled-garden/ip", defaults={"action": "accept", "disabled": "false"}
+    walled = Menu(
+        "/ip/hotspot/walled-garden",
+        props=("dst-host", "path", "action", "comment"),
+        defaults={"action": "allow", "disabled": "false"},
+        enums={"action": ("allow", "deny")},
     )
-    binding = Menu("/ip/hotspot/ip-binding", defaults={"type": "regular", "disabled": "false"})
+    # the reference lists no comment for walled-garden/ip
+    walled_ip = Menu(
+        "/ip/hotspot/walled-garden/ip",
+        props=("dst-host", "dst-address", "protocol", "dst-port", "action"),
+        defaults={"action": "accept", "disabled": "false"},
+        enums={"action": ("accept",)},
+    )
+    binding = Menu(
+        "/ip/hotspot/ip-binding",
+        props=("mac-address", "address", "type", "comment"),
+        defaults={"type": "regular", "disabled": "false"},
+        enums={"type": ("regular", "bypassed", "blocked")},
+    )
     host = Menu("/ip/hotspot/host", writable=False)
     interface = Menu(
         "/interface",
@@ -260,7 +357,7 @@ def _menus():
         booleans=("running", "disabled", "dynamic"),
         writable=False,
     )
-    hotspot = Menu("/ip/hotspot", key="name")
+    hotspot = Menu("/ip/hotspot", key="name", writable=False)
     menus = [
         hotspot_user,
         hotspot_profile,
@@ -393,13 +490,13 @@ class RouterOSSimulator:
         return [row for row in self.rows(path) if all(row.get(k) == v for k, v in props.items())]
 
     def add_row(self, path, **props):
-        """Put an object on the router directly, as an operator would (not counted)."""
+        """Put an object on the router directly, as an operator would (not counted). The
+        router's rules apply: what an API add would refuse raises :class:`Trap`."""
         with self.lock:
             menu = self.menus[path]
-            clean = {
-                k.replace("_", "-"): menu.normalize(k.replace("_", "-"), str(v))
-                for k, v in props.items()
-            }
+            clean = self._values(menu, {k.replace("_", "-"): str(v) for k, v in props.items()})
+            self._check_refs(menu, clean)
+            self._check_unique(menu, clean)
             return self._insert(path, clean)
 
     def connect_client(self, user, ip, mac, bytes_in=0, bytes_out=0, service="hotspot"):
@@ -610,8 +707,8 @@ class RouterOSSimulator:
     def _compare(actual, expected, op):
         if actual is None:
             return False
-        if op == "=":
-            return actual == expected
+        if op == "=":  # booleans print as true/false and are asked for as yes/no too
+            return actual in (expected, {"yes": "true", "no": "false"}.get(expected))
         try:
             left, right = int(actual), int(expected)
         except ValueError:
@@ -672,19 +769,36 @@ class RouterOSSimulator:
             if all(row.get(s) == props.get(s, menu.defaults.get(s)) for s in menu.scope):
                 raise Trap(menu.duplicate or "failure: item with such name already exists")
 
+    @staticmethod
+    def _values(menu, attrs):
+        """The attributes of an add / set, each checked against the menu's allow-list and
+        turned into its printed form ('' clears a property)."""
+        values = {}
+        for prop, value in attrs.items():
+            menu.check_prop(prop)
+            values[prop] = menu.normalize(prop, value)
+        return values
+
+    def _check_refs(self, menu, props):
+        """A property naming another object (a user's profile, its server) must name one
+        that exists: else RouterOS' "input does not match any value of <prop>"."""
+        for prop, (path, free) in menu.refs.items():
+            value = props.get(prop)
+            if value is None or value in free:
+                continue
+            target = self.menus[path]
+            if not any(row.get(target.key) == value for row in target.rows.values()):
+                raise Trap(f"input does not match any value of {prop}", 1)
+
     def _add(self, menu, attrs):
         attrs.pop(".id", None)
-        if menu.key and not attrs.get(menu.key):
+        values = self._values(menu, attrs)
+        if menu.key and not values.get(menu.key):
             raise Trap(f"failure: {menu.key} not set", 1)
-        if menu.path == "/ip/hotspot/user" and attrs.get("name") in self.trap_on_add:
+        if menu.path == "/ip/hotspot/user" and values.get("name") in self.trap_on_add:
             raise Trap("failure: could not add user (injected fault)", 4)
-        props = {}
-        for prop, value in attrs.items():
-            if prop in menu.readonly:
-                raise Trap(f"unknown parameter {prop}", 1)
-            value = menu.normalize(prop, value)
-            if value != "":
-                props[prop] = value
+        props = {prop: value for prop, value in values.items() if value != ""}
+        self._check_refs(menu, props)
         self._check_unique(menu, props)
         self.writes += 1
         return [["!done", f"=ret={self._insert(menu.path, props)}"]]
@@ -700,13 +814,10 @@ class RouterOSSimulator:
 
     def _set(self, menu, attrs):
         ids = self._ids_of(menu, attrs)
+        changes = self._values(menu, attrs)
+        self._check_refs(menu, {p: v for p, v in changes.items() if v != ""})
         for row_id in ids:
             row = menu.rows[row_id]
-            changes = {}
-            for prop, value in attrs.items():
-                if prop in menu.readonly:
-                    raise Trap(f"unknown parameter {prop}", 1)
-                changes[prop] = menu.normalize(prop, value)
             self._check_unique(menu, {**row, **changes}, own_id=row_id)
             for prop, value in changes.items():
                 if value == "":
@@ -728,7 +839,13 @@ class RouterOSSimulator:
         self.writes += 1
         return [["!done"]]
 
+    # /ip/hotspot/active/login takes these only (routeros.md, 3rd-party usage)
+    HOTSPOT_LOGIN_PROPS = ("user", "password", "ip", "mac-address")
+
     def _hotspot_login(self, attrs):
+        for prop in attrs:
+            if prop not in self.HOTSPOT_LOGIN_PROPS:
+                raise Trap(f"unknown parameter {prop}", 1)
         user = attrs.get("user")
         ip = attrs.get("ip")
         if not user or not ip:
@@ -745,6 +862,19 @@ class RouterOSSimulator:
         active = self.menus["/ip/hotspot/active"].rows
         if any(row.get("address") == ip for row in active.values()):
             raise Trap("already logged in", 4)
+        # the profile's shared-users is the number of devices at once; the refusal's text is
+        # the hotspot's own (errors.txt "no-more-sessions-allowed"; routeros.md is silent)
+        profile = next(
+            (
+                row
+                for row in self.menus["/ip/hotspot/user/profile"].rows.values()
+                if row.get("name") == users[0].get("profile", "default")
+            ),
+            {},
+        )
+        shared = int(profile.get("shared-users") or 1)
+        if sum(row.get("user") == user for row in active.values()) >= shared:
+            raise Trap("no more sessions are allowed for user", 4)
         self.writes += 1
         self._insert(
             "/ip/hotspot/active",

@@ -83,6 +83,13 @@ class TestRouter(MikrotikCase):
         base_host = self.router.get_base_url().split("//")[1].split(":")[0].split("/")[0]
         self.assertIn(f'walled-garden add dst-host="{base_host}"', script)
         self.assertIn(f'walled-garden ip add dst-host="{base_host}"', script)
+        # walled-garden/ip has no comment (routeros.md): entries are found by host, added
+        # only when absent, never removed
+        self.assertIn(f'walled-garden ip find dst-host="{base_host}"]] = 0', script)
+        self.assertNotIn("walled-garden ip remove", script)
+        for line in script.splitlines():
+            if "walled-garden ip add" in line:
+                self.assertNotIn("comment=", line)
         if provider:
             self.assertIn('dst-host="js.stripe.com"', script)
         self.assertNotIn(self.sim.password, self.router._isp_setup_script())

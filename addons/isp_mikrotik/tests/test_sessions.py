@@ -229,4 +229,5 @@ class TestSessions(MikrotikCase):
         self.sim.set_refuse(True)
         result = other._isp_hotspot_login("10.5.50.32", "AA:BB:CC:00:10:06", self.router)
         self.assertFalse(result["ok"])
-        self.assertIn("try again", result["message"])
+        self.assertEqual(result["state"], "pending")
+        self.assertIn("Your access is paid", result["message"])

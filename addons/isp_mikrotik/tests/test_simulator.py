@@ -156,3 +156,104 @@ class TestSimulator(BaseCase):
         self.assertEqual((rows[0]["user"], rows[0]["address"]), ("c", "10.5.50.2"))
         active.remove(rows[0][".id"])
         self.assertFalse(list(active))
+
+    def test_menus_accept_only_their_properties(self):
+        """Each menu takes the properties routeros.md lists for it, nothing else: a client
+        writing a property the router does not have fails here as on the router."""
+        api = self._api()
+        profiles = api.path("ip", "hotspot", "user", "profile")
+        ppp_profiles = api.path("ppp", "profile")
+        for menu in (profiles, ppp_profiles):
+            with self.assertRaises(TrapError) as caught:
+                menu.add(name="isp-billing-b1", comment="isp-billing:b1")
+            self.assertEqual(str(caught.exception), "unknown parameter comment")
+            self.assertEqual(caught.exception.category, 1)
+        self.assertEqual(
+            [row["name"] for row in self.sim.rows("/ip/hotspot/user/profile")], ["default"]
+        )
+        self.assertEqual([row["name"] for row in self.sim.rows("/ppp/profile")], ["default"])
+        # the properties the reference lists are taken
+        profile_id = profiles.add(
+            name="isp-billing-b1",
+            **{"rate-limit": "512k/2M", "shared-users": 2, "session-timeout": "1d"},
+        )
+        ppp_profiles.add(name="isp-billing-b2", **{"only-one": True, "rate-limit": "1M/4M"})
+        with self.assertRaises(TrapError) as caught:
+            profiles.update(**{".id": profile_id, "comment": "x"})
+        self.assertEqual(str(caught.exception), "unknown parameter comment")
+        # a user or secret naming a profile the router does not have
+        users = api.path("ip", "hotspot", "user")
+        with self.assertRaises(TrapError) as caught:
+            users.add(name="u1", password="p", profile="isp-billing-b9")
+        self.assertEqual(str(caught.exception), "input does not match any value of profile")
+        with self.assertRaises(TrapError) as caught:
+            api.path("ppp", "secret").add(name="s1", password="p", profile="nope")
+        self.assertEqual(str(caught.exception), "input does not match any value of profile")
+        with self.assertRaises(TrapError) as caught:
+            users.add(name="u1", password="p", server="hotspot9")
+        self.assertEqual(str(caught.exception), "input does not match any value of server")
+        self.assertFalse(self.sim.rows("/ip/hotspot/user"))
+        users.add(name="u1", password="p", profile="isp-billing-b1", comment="isp-billing:s1")
+        # read-only and unknown properties, bad values
+        for menu, props, message in (
+            (users, {"name": "u2", "uptime": "1h"}, "unknown parameter uptime"),
+            (users, {"name": "u2", "limit-bytes-total": "lots"}, "must be a number"),
+            (users, {"name": "u2", "disabled": "maybe"}, "must be yes or no"),
+            (
+                api.path("ip", "hotspot", "walled-garden", "ip"),
+                {"dst-host": "pay.example", "comment": "isp-billing"},
+                "unknown parameter comment",
+            ),
+            (
+                api.path("ip", "hotspot", "walled-garden"),
+                {"dst-host": "pay.example", "action": "accept"},
+                "input does not match any value of action",
+            ),
+            (
+                api.path("ip", "hotspot", "ip-binding"),
+                {"mac-address": "AA:BB:CC:DD:EE:01", "type": "free"},
+                "input does not match any value of type",
+            ),
+            (api.path("ip", "hotspot"), {"name": "hs2"}, "no such command"),
+        ):
+            with self.subTest(message=message), self.assertRaises(TrapError) as caught:
+                menu.add(**props)
+            self.assertIn(message, str(caught.exception))
+        self.assertEqual(len(self.sim.rows("/ip/hotspot/user")), 1)
+        self.assertFalse(self.sim.rows("/ip/hotspot/walled-garden/ip"))
+        # booleans are asked for as yes/no and printed as true/false
+        rows = list(users.select(Key("name")).where(Key("disabled") == False))  # noqa: E712
+        self.assertEqual(rows, [{"name": "u1"}])
+
+    def test_refusal_on_the_wire_is_a_trap_then_done(self):
+        sock = self._raw()
+        sock.sendall(
+            encode_sentence(["/ip/hotspot/user/profile/add", "=name=p", "=comment=c", ".tag=3"])
+        )
+        self.assertEqual(
+            read_sentence(sock),
+            ["!trap", "=message=unknown parameter comment", "=category=1", ".tag=3"],
+        )
+        self.assertEqual(read_sentence(sock), ["!done", ".tag=3"])
+        sock.sendall(encode_sentence(["/ip/hotspot/user/add", "=name=u", "=profile=missing"]))
+        self.assertEqual(
+            read_sentence(sock),
+            ["!trap", "=message=input does not match any value of profile", "=category=1"],
+        )
+        self.assertEqual(read_sentence(sock), ["!done"])
+        self.assertEqual(self.sim.writes, 0)
+
+    def test_hotspot_login_holds_shared_users_and_takes_only_its_properties(self):
+        api = self._api()
+        api.path("ip", "hotspot", "user", "profile").add(name="two", **{"shared-users": 2})
+        api.path("ip", "hotspot", "user").add(name="c", password="pw", profile="two")
+        active = api.path("ip", "hotspot", "active")
+        with self.assertRaises(TrapError) as caught:
+            tuple(active("login", user="c", password="pw", ip="10.5.50.9", comment="x"))
+        self.assertEqual(str(caught.exception), "unknown parameter comment")
+        for ip in ("10.5.50.2", "10.5.50.3"):
+            tuple(active("login", user="c", password="pw", ip=ip))
+        with self.assertRaises(TrapError) as caught:
+            tuple(active("login", user="c", password="pw", ip="10.5.50.4"))
+        self.assertEqual(str(caught.exception), "no more sessions are allowed for user")
+        self.assertEqual(len(self.sim.rows("/ip/hotspot/active")), 2)

@@ -147,20 +147,25 @@ class TestSync(MikrotikCase):
         foreign_clash = self.sim.add_row(
             HOTSPOT_USERS, name=clash.login, password="theirs", profile="default"
         )
+        # profiles have no comment: the operator's own (Mikhmon keeps its data in on-login),
+        # and ones merely resembling the suite's, are not carrying the reserved prefix
         foreign_profile = self.sim.add_row(
             HOTSPOT_PROFILES,
-            name=self.weekly.product_tmpl_id.isp_mikrotik_profile,
-            **{"rate-limit": "1M/1M"},
+            name="weekly",
+            **{"rate-limit": "1M/1M", "on-login": ':put (",rem,6000,7d,6000,,Enable,")'},
         )
+        self.sim.add_row(HOTSPOT_PROFILES, name=f"isp-weekly-{self.weekly.product_tmpl_id.id}")
+        self.sim.add_row(HOTSPOT_PROFILES, name="isp-billing-bx")
+        self.sim.add_row(PPP_PROFILES, name="branch", **{"only-one": "yes"})
         self.sim.add_row(PPP_SECRETS, name="branch-office", password="p", comment="VPN")
         before = {
             path: {row[".id"]: row for row in self.sim.rows(path)}
-            for path in (HOTSPOT_USERS, HOTSPOT_PROFILES, PPP_SECRETS)
+            for path in (HOTSPOT_USERS, HOTSPOT_PROFILES, PPP_SECRETS, PPP_PROFILES)
         }
         self._full_sync()
         after = {
             path: {row[".id"]: row for row in self.sim.rows(path)}
-            for path in (HOTSPOT_USERS, HOTSPOT_PROFILES, PPP_SECRETS)
+            for path in (HOTSPOT_USERS, HOTSPOT_PROFILES, PPP_SECRETS, PPP_PROFILES)
         }
         for path, rows in before.items():
             for row_id, row in rows.items():
@@ -169,8 +174,13 @@ class TestSync(MikrotikCase):
         self.assertEqual(after[HOTSPOT_USERS][foreign_user]["disabled"], "true")
         self.assertEqual(after[HOTSPOT_PROFILES][foreign_profile]["rate-limit"], "1M/1M")
         self.assertIn(subscription.login, self._users())
+        # the suite's own profile for the same bundle is there beside the operator's
+        self.assertTrue(
+            self.sim.find(HOTSPOT_PROFILES, name=self.weekly.product_tmpl_id.isp_mikrotik_profile)
+        )
         self.assertEqual(self.router.sync_state, "error")
         self.assertIn("not made by the suite", self.router.sync_message)
+        self.assertIn(clash.login, self.router.sync_message)
         # the clashing subscription keeps a pending job with the reason
         job = self._pending().filtered(lambda j: j.subscription_id == clash)
         self.assertIn("not made by the suite", job.last_error)

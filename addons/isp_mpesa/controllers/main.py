@@ -14,6 +14,11 @@ from .. import const
 
 _logger = get_payment_logger(__name__, const.SENSITIVE_KEYS)
 
+# Largest body a public route reads (Odoo answers 413 before parsing): a Daraja callback or a
+# ClickPesa webhook is well under 4 KB, a push request a few hundred bytes.
+MAX_WEBHOOK_BODY = 64 * 1024
+MAX_PUSH_BODY = 16 * 1024
+
 
 def client_address():
     """The peer address; behind a reverse proxy (proxy_mode on) the address the proxy saw,
@@ -44,7 +49,12 @@ class IspMpesaController(http.Controller):
     _daraja_callback_url = "/payment/daraja/callback/<string:token>"
     _clickpesa_webhook_url = "/payment/clickpesa/webhook"
 
-    @http.route("/payment/isp_mpesa/push", type="jsonrpc", auth="public")
+    @http.route(
+        "/payment/isp_mpesa/push",
+        type="jsonrpc",
+        auth="public",
+        max_content_length=MAX_PUSH_BODY,
+    )
     def isp_mpesa_push(self, reference, access_token, phone):
         """Send the STK / USSD push of a draft transaction to ``phone`` (direct flow)."""
         tx_sudo = (
@@ -79,6 +89,7 @@ class IspMpesaController(http.Controller):
         auth="public",
         csrf=False,
         save_session=False,
+        max_content_length=MAX_WEBHOOK_BODY,
     )
     def daraja_callback(self, token):
         body = json_body()
@@ -114,6 +125,7 @@ class IspMpesaController(http.Controller):
         auth="public",
         csrf=False,
         save_session=False,
+        max_content_length=MAX_WEBHOOK_BODY,
     )
     def clickpesa_webhook(self):
         body = json_body()

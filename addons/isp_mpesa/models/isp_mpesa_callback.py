@@ -41,6 +41,12 @@ class IspMpesaCallback(models.Model):
     )
     result = fields.Char(readonly=True, help="Result code and description, or status.")
     receipt = fields.Char(readonly=True, help="MpesaReceiptNumber / paymentReference.")
+    amount = fields.Float(
+        string="Amount Reported",
+        readonly=True,
+        help="The amount the provider says was paid (Daraja's callback, ClickPesa's "
+        "collectedAmount). Daraja's status query reports none.",
+    )
     remote_addr = fields.Char(string="From", readonly=True)
     payload = fields.Text(readonly=True, help="As received, personal data masked.")
 
@@ -51,16 +57,24 @@ class IspMpesaCallback(models.Model):
             code = data.get("ResultCode")
             result = f"{code} {data.get('ResultDesc') or ''}".strip() if code is not None else ""
             receipt = data.get("MpesaReceiptNumber")
+            # the amount of a Daraja status row is ours, not reported: not kept as reported
+            amount = data.get("Amount") if kind != "status" else None
         else:
             inner = data.get("data") if isinstance(data.get("data"), dict) else data
             result = " ".join(str(x) for x in (data.get("event"), inner.get("status")) if x)
             receipt = inner.get("paymentReference")
+            amount = inner.get("collectedAmount")
+        try:
+            amount = float(amount) if amount not in (None, "") else False
+        except (TypeError, ValueError):
+            amount = False
         return self.sudo().create(
             {
                 "transaction_id": tx.id,
                 "kind": kind,
                 "result": result[:200] or False,
                 "receipt": receipt or False,
+                "amount": amount,
                 "remote_addr": remote_addr or False,
                 "payload": json.dumps(mask(payload), indent=1, sort_keys=True, default=str),
             }

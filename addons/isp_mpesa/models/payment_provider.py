@@ -99,8 +99,11 @@ class PaymentProvider(models.Model):
         help="Shown to the customer on the prompt; at most 12 characters. "
         "Empty: the transaction reference (cut to 12 characters).",
     )
+    # Where the credentials and callbacks go (API URLs, the public callback URL, whose
+    # paths carry per-transaction tokens) belongs to the credentials' group.
     daraja_base_url = fields.Char(
         string="Daraja API URL",
+        groups="base.group_system",
         help="Empty: the sandbox in test mode, production when enabled.",
     )
     daraja_status_query = fields.Boolean(
@@ -146,7 +149,7 @@ class PaymentProvider(models.Model):
         groups="base.group_system",
     )
     clickpesa_checksum_key_encrypted = fields.Char(copy=False, groups="base.group_system")
-    clickpesa_base_url = fields.Char(string="ClickPesa API URL")
+    clickpesa_base_url = fields.Char(string="ClickPesa API URL", groups="base.group_system")
     clickpesa_preview = fields.Boolean(
         string="Preview Before Push",
         help="Check with ClickPesa that a payment method is available for the phone before "
@@ -158,16 +161,23 @@ class PaymentProvider(models.Model):
     # === Both === #
     isp_callback_base_url = fields.Char(
         string="Public URL For Callbacks",
+        groups="base.group_system",
         help="The address the provider reaches this Odoo at. Empty: the web.base.url.",
     )
     isp_request_timeout = fields.Integer(
         string="Request Timeout (s)", default=10, help="For every call to the provider's API."
     )
     isp_push_limit = fields.Integer(
-        string="Pushes Allowed",
+        string="Pushes per Phone",
         default=3,
-        help="Payment prompts allowed per phone number and per client address within the "
-        "window below. 0: no limit.",
+        help="Payment prompts one phone number may be sent within the window below. 0: no limit.",
+    )
+    isp_push_ip_limit = fields.Integer(
+        string="Pushes per Client Address",
+        default=60,
+        help="Payment prompts one client address may ask for within the window below; "
+        "0: no limit. Behind a hotspot router's NAT every customer reaches Odoo from the "
+        "router's one address: keep it well above the per-phone limit.",
     )
     isp_push_window = fields.Integer(string="Within (s)", default=120)
     isp_poll_after = fields.Integer(
@@ -192,6 +202,10 @@ class PaymentProvider(models.Model):
     _isp_push_limit_positive = models.Constraint(
         "CHECK(isp_push_limit >= 0 AND isp_push_window >= 0)",
         "The push limit and its window cannot be negative.",
+    )
+    _isp_push_ip_limit_positive = models.Constraint(
+        "CHECK(isp_push_ip_limit >= 0)",
+        "The push limit per client address cannot be negative.",
     )
     _isp_delays_positive = models.Constraint(
         "CHECK(isp_poll_after >= 0 AND isp_push_timeout >= 0 AND isp_request_timeout >= 0)",
@@ -247,63 +261,84 @@ class PaymentProvider(models.Model):
         """Also give each company's M-Pesa / ClickPesa provider a journal of its own."""
         result = super()._setup_provider(provider_code, **kwargs)
         if provider_code in const.PROVIDER_CODES:
-            providers = self.search(self._get_provider_domain(provider_code, **kwargs))
-            for provider in providers:
-                provider._isp_ensure_journal()
+            self.search(self._get_provider_domain(provider_code, **kwargs))._isp_ensure_journal()
         return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """A provider made in a company that has its chart already (a copy for a new
+        company, a duplicate) gets its journal now; otherwise loading the chart does it."""
+        providers = super().create(vals_list)
+        providers._isp_ensure_journal()
+        return providers
 
     def _isp_can_push(self):
         return self.code in const.PROVIDER_CODES or super()._isp_can_push()
 
-    def _isp_ensure_journal(self):
-        """A bank journal named after the provider, in its company (created once)."""
-        self.ensure_one()
+    def _isp_ensure_journal(self, replace_fallback=False):
+        """Give these M-Pesa / ClickPesa providers a bank journal of their own in their
+        company (MPESA / CLKP, created once per company), unless one was chosen for them.
+        ``replace_fallback``: also replace the company's first bank journal, which Odoo
+        falls back to for a provider enabled without a journal (installs made before the
+        chart of accounts). Companies without a chart of accounts are left alone: loading
+        their chart calls this again (``account.chart.template._post_load_data``)."""
         Journal = self.env["account.journal"].sudo()
-        prefix = "MPESA" if self.code == "daraja" else "CLKP"
-        journal = Journal.search(
-            [
-                ("company_id", "=", self.company_id.id),
-                ("type", "=", "bank"),
-                ("code", "=like", prefix + "%"),
-            ],
-            limit=1,
-        )
-        if not journal:
+        Line = self.env["account.payment.method.line"].sudo()
+        for provider in self.filtered(lambda p: p.code in const.PROVIDER_CODES).sudo():
+            company = provider.company_id
             if (
                 not self.env["account.account"]
                 .sudo()
-                .search_count([("company_ids", "in", self.company_id.ids)], limit=1)
+                .search_count([("company_ids", "in", company.ids)], limit=1)
             ):
-                _logger.info(
-                    "No chart of accounts in %s: set the journal of %s by hand.",
-                    self.company_id.name,
-                    self.name,
+                continue
+            prefix = "MPESA" if provider.code == "daraja" else "CLKP"
+            journal = Journal.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("type", "=", "bank"),
+                    ("code", "=like", prefix + "%"),
+                ],
+                limit=1,
+            )
+            chosen = Line.search(
+                [("payment_provider_id", "=", provider.id), ("journal_id", "!=", False)], limit=1
+            ).journal_id
+            if chosen and (chosen == journal or not replace_fallback):
+                continue
+            if chosen and chosen != Journal.search(
+                [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
+            ):
+                continue  # a journal staff chose
+            if not journal:
+                taken = set(Journal.search([("company_id", "=", company.id)]).mapped("code"))
+                code = next(
+                    c
+                    for c in [prefix] + [f"{prefix[:4]}{n}" for n in range(1, 100)]
+                    if c not in taken
                 )
-                return
-            taken = set(Journal.search([("company_id", "=", self.company_id.id)]).mapped("code"))
-            code = next(
-                c for c in [prefix] + [f"{prefix[:4]}{n}" for n in range(1, 100)] if c not in taken
-            )
-            journal = Journal.create(
-                {"name": self.name, "code": code, "type": "bank", "company_id": self.company_id.id}
-            )
-        self.sudo().journal_id = journal
+                journal = Journal.create(
+                    {"name": provider.name, "code": code, "type": "bank", "company_id": company.id}
+                )
+            _logger.info("%s of %s posts in journal %s", provider.name, company.name, journal.code)
+            provider.journal_id = journal
 
     # === Settings and helpers === #
 
     def _isp_base_url(self):
         self.ensure_one()
+        provider = self.sudo()  # the URL fields are the system administrators'
         if self.code == "daraja":
-            url = self.daraja_base_url or const.DARAJA_HOSTS.get(self.state, "")
+            url = provider.daraja_base_url or const.DARAJA_HOSTS.get(self.state, "")
         else:
-            url = self.clickpesa_base_url or const.CLICKPESA_HOSTS.get(self.state, "")
+            url = provider.clickpesa_base_url or const.CLICKPESA_HOSTS.get(self.state, "")
         if not url:
             raise UserError(self.env._("%(name)s is disabled.", name=self.name))
         return url.rstrip("/") + "/"
 
     def _isp_callback_base(self):
         self.ensure_one()
-        return (self.isp_callback_base_url or self.get_base_url()).rstrip("/")
+        return (self.sudo().isp_callback_base_url or self.get_base_url()).rstrip("/")
 
     def _isp_allowed_networks(self):
         self.ensure_one()

@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import consteq
+from odoo.tools import consteq, formatLang
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.logging import get_payment_logger
@@ -25,6 +25,20 @@ class PaymentTransaction(models.Model):
     isp_push_ip = fields.Char(string="Client Address", readonly=True, index="btree_not_null")
     isp_pushed_at = fields.Datetime(string="Pushed At", readonly=True, index="btree_not_null")
     isp_push_amount = fields.Float(string="Amount Pushed", readonly=True)
+    isp_amount_refused = fields.Boolean(
+        string="Paid Another Amount",
+        readonly=True,
+        copy=False,
+        help="The provider confirmed a payment of another amount or currency than the one "
+        "due: the transaction ended in error without access, and later notifications of "
+        "it are refused. The money stays with the provider: refund it or give the access.",
+    )
+    isp_paid_amount = fields.Float(
+        string="Amount Paid",
+        readonly=True,
+        copy=False,
+        help="The amount the provider confirmed, when it is not the amount due.",
+    )
     isp_callback_ids = fields.One2many(
         "isp.mpesa.callback", "transaction_id", string="Callbacks", readonly=True
     )
@@ -92,27 +106,40 @@ class PaymentTransaction(models.Model):
         return digits
 
     def _isp_check_push_rate(self, phone, client_ip):
+        """At most the provider's pushes per phone, and (far more) per client address: the
+        address of a hotspot is its router's, shared by every customer behind its NAT."""
         self.ensure_one()
         provider = self.provider_id
-        if not provider.isp_push_limit:
-            return
         since = fields.Datetime.now() - timedelta(seconds=provider.isp_push_window)
         base = Domain("isp_pushed_at", ">=", since) & Domain("id", "!=", self.id)
-        checks = [(Domain("isp_push_phone", "=", phone), self.env._("this phone number"))]
-        if client_ip:
-            checks.append((Domain("isp_push_ip", "=", client_ip), self.env._("this device")))
-        for domain, what in checks:
-            count = self.sudo().search_count(base & domain, limit=provider.isp_push_limit)
-            if count >= provider.isp_push_limit:
-                raise UserError(
-                    self.env._(
-                        "Too many payment requests for %(what)s: at most %(limit)s every "
-                        "%(minutes)s minutes. Please wait a moment, then try again.",
-                        what=what,
-                        limit=provider.isp_push_limit,
-                        minutes=max(1, round(provider.isp_push_window / 60)),
-                    )
+        minutes = max(1, round(provider.isp_push_window / 60))
+        limit = provider.isp_push_limit
+        if (
+            limit
+            and self.sudo().search_count(base & Domain("isp_push_phone", "=", phone), limit=limit)
+            >= limit
+        ):
+            raise UserError(
+                self.env._(
+                    "Too many payment requests for this phone number: at most %(limit)s every "
+                    "%(minutes)s minutes. Please wait a moment, then try again.",
+                    limit=limit,
+                    minutes=minutes,
                 )
+            )
+        limit = provider.isp_push_ip_limit
+        if (
+            client_ip
+            and limit
+            and self.sudo().search_count(base & Domain("isp_push_ip", "=", client_ip), limit=limit)
+            >= limit
+        ):
+            raise UserError(
+                self.env._(
+                    "Too many payment requests from this network right now. Please wait a "
+                    "minute, then try again."
+                )
+            )
 
     def _isp_send_push(self, phone, client_ip=None):
         """Send the payment prompt to ``phone``. Bad input and the rate limit raise a
@@ -302,11 +329,24 @@ class PaymentTransaction(models.Model):
             "CheckoutRequestID": answer.get("CheckoutRequestID"),
             "ResultCode": str(code),
             "ResultDesc": answer.get("ResultDesc"),
-            "Amount": self.isp_push_amount if str(code) == "0" else None,
+            "Amount": self._daraja_paid_amount() if str(code) == "0" else None,
             "MpesaReceiptNumber": (
                 receipt if receipt is not None else self._daraja_known_receipt()
             ),
         }
+
+    def _daraja_paid_amount(self):
+        """The amount a ResultCode 0 of the status query stands for. The query reports no
+        amount: a verified callback of this transaction that reported one (recorded, even
+        when it was refused or not yet confirmed) is the provider's word and wins. Only
+        when no callback reached us is it the amount pushed: an STK prompt's amount is set
+        by our request and the customer can only accept or refuse it, so a paid
+        CheckoutRequestID is a payment of that amount."""
+        for callback in self.isp_callback_ids.sorted("id", reverse=True):
+            code = (callback.result or "").split(" ", 1)[0]
+            if callback.kind == "callback" and callback.amount and code == "0":
+                return callback.amount
+        return self.isp_push_amount
 
     def _daraja_known_receipt(self):
         for callback in self.isp_callback_ids.sorted("id", reverse=True):
@@ -380,7 +420,64 @@ class PaymentTransaction(models.Model):
             }
         return super()._extract_amount_data(payment_data)
 
+    def _validate_amount(self, payment_data):
+        """A confirmed payment of another amount or currency than the one due ends the
+        transaction in error, marked so that nothing later turns it into access (Odoo's
+        own check would only set a generic error, which a later ``_set_done`` may undo)."""
+        if self.provider_code not in const.PROVIDER_CODES or self.operation == "validation":
+            return super()._validate_amount(payment_data)
+        amount_data = self._extract_amount_data(payment_data)
+        if amount_data is None:
+            return None
+        amount = amount_data.get("amount") or 0.0
+        currency = amount_data.get("currency_code")
+        wrong = self.currency_id.compare_amounts(amount, self.amount) != 0
+        if wrong or currency != self.currency_id.name:
+            receipt = payment_data.get("MpesaReceiptNumber") or payment_data.get("paymentReference")
+            self._isp_set_wrong_amount(amount, currency, receipt)
+        return None
+
+    def _isp_set_wrong_amount(self, amount, currency_code, receipt=None):
+        """End this transaction in error: the provider took ``amount`` ``currency_code``,
+        which is not what is due. No access, no invoice; the receipt is kept for a refund."""
+        self.ensure_one()
+        _logger.warning(
+            "Transaction %s paid %s %s, %s %s is due: not applied",
+            self.reference,
+            amount,
+            currency_code,
+            self.amount,
+            self.currency_id.name,
+        )
+        message = self.env._(
+            "Paid %(paid)s of %(due)s: the payment does not match the price, so it was not "
+            "applied. Please contact us with your receipt to get the access or a refund.",
+            paid=self._isp_money(amount, currency_code),
+            due=self._isp_money(self.amount, self.currency_id.name),
+        )
+        values = {"isp_amount_refused": True, "isp_paid_amount": amount}
+        if receipt:
+            values["provider_reference"] = receipt
+        self.write(values)
+        if self.state == "error":  # e.g. ended by the timeout before the provider answered
+            self.state_message = message
+        else:
+            self._set_error(message)
+
+    def _isp_money(self, amount, currency_code):
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", currency_code)], limit=1)
+        )
+        digits = currency.decimal_places if currency else 2
+        if float(amount or 0) == int(amount or 0):
+            digits = 0
+        return f"{formatLang(self.env, amount or 0.0, digits=digits)} {currency_code or '?'}"
+
     def _apply_updates(self, payment_data):
+        if self.isp_amount_refused:
+            return None  # another amount was paid: nothing makes it done
         if self.provider_code == "daraja":
             return self._daraja_apply_updates(payment_data)
         if self.provider_code == "clickpesa":
@@ -505,14 +602,14 @@ class PaymentTransaction(models.Model):
             "MpesaReceiptNumber": items.get("MpesaReceiptNumber"),
         }
         if code == "0":
+            # a paid callback must say what was paid; another amount than due is recorded
+            # and ends the transaction in error (``_validate_amount``), once confirmed
             try:
-                amount = float(items.get("Amount"))
+                data["Amount"] = float(items.get("Amount"))
             except (TypeError, ValueError):
-                amount = None
-            if amount is None or self.currency_id.compare_amounts(amount, self.amount) != 0:
-                return self._isp_refuse(
-                    400, "callback for %s pays %s, %s is due", self.reference, amount, self.amount
-                )
+                data["Amount"] = None
+            if data["Amount"] is None or not 0 < data["Amount"] < float("inf"):
+                return self._isp_refuse(400, "callback for %s without amount", self.reference)
             if self.currency_id.name != "KES":
                 return self._isp_refuse(
                     400, "callback for %s in KES, due in %s", self.reference, self.currency_id.name
@@ -520,6 +617,10 @@ class PaymentTransaction(models.Model):
             if not data["MpesaReceiptNumber"]:
                 return self._isp_refuse(400, "callback for %s without receipt", self.reference)
         self.env["isp.mpesa.callback"]._isp_record(self, "callback", callback, remote_addr, data)
+        if self.isp_amount_refused:
+            return self._isp_refuse(
+                409, "callback for %s after a payment of another amount", self.reference
+            )
         if self.provider_id.daraja_status_query:
             try:
                 # only its ResultCode is compared: the callback's data is what is processed
@@ -540,6 +641,8 @@ class PaymentTransaction(models.Model):
                 )
                 return 200, "not confirmed by the status query"
         self._isp_process(data)
+        if self.isp_amount_refused:
+            return 200, "recorded: another amount than due was paid, not applied"
         return 200, "accepted"
 
     def _clickpesa_verify_checksum(self, body, header_checksum=None):
@@ -565,6 +668,10 @@ class PaymentTransaction(models.Model):
                 409, "webhook for %s replayed after it ended (%s)", self.reference, self.state
             )
         self.env["isp.mpesa.callback"]._isp_record(self, "webhook", body, remote_addr)
+        if self.isp_amount_refused:
+            return self._isp_refuse(
+                409, "webhook for %s after a payment of another amount", self.reference
+            )
         try:
             payment = self._clickpesa_query()
         except (IspProviderError, UserError) as error:
@@ -572,38 +679,21 @@ class PaymentTransaction(models.Model):
                 "Webhook for %s kept until ClickPesa confirms it: %s", self.reference, error.args[0]
             )
             return 200, "kept: will be confirmed by the status query"
-        refusal = self._clickpesa_check_payment(payment)
-        if refusal:
-            return refusal
+        # the amount and currency are ClickPesa's status answer (collectedAmount): another
+        # amount than due ends the transaction in error (``_validate_amount``)
         self._isp_process(payment)
+        if self.isp_amount_refused:
+            return 200, "recorded: another amount than due was paid, not applied"
         return 200, "accepted"
-
-    def _clickpesa_check_payment(self, payment):
-        if payment.get("status") not in const.CLICKPESA_DONE:
-            return None
-        if payment.get("collectedCurrency") != self.currency_id.name:
-            return self._isp_refuse(
-                400,
-                "payment %s in %s, due in %s",
-                self.reference,
-                payment.get("collectedCurrency"),
-                self.currency_id.name,
-            )
-        try:
-            amount = float(payment.get("collectedAmount"))
-        except (TypeError, ValueError):
-            amount = None
-        if amount is None or self.currency_id.compare_amounts(amount, self.amount) != 0:
-            return self._isp_refuse(
-                400, "payment %s collected %s, %s is due", self.reference, amount, self.amount
-            )
-        return None
 
     def _isp_process(self, data):
         """Process verified data. A payment for a bundle gives access as soon as it is done
         (isp_billing's ``_set_done``: exactly once); its invoice, payment and reconciliation
         follow in isp_billing's invoicing job, triggered at once, out of this request. Other
-        confirmed transactions (e.g. an invoice paid online) are post-processed now."""
+        confirmed transactions (e.g. an invoice paid online) are post-processed now. A
+        transaction paid with another amount stays as it ended."""
+        if self.isp_amount_refused:
+            return
         self._process(self.provider_code, data)
         if (
             self.state == "done"
@@ -661,8 +751,6 @@ class PaymentTransaction(models.Model):
             else:
                 data = self._clickpesa_query()
                 final = data.get("status") in const.CLICKPESA_DONE | const.CLICKPESA_ERROR
-                if final and self._clickpesa_check_payment(data):
-                    final = False
         except (IspProviderError, UserError) as error:
             _logger.warning("Status of %s unknown: %s", self.reference, error.args[0])
             data, final = None, False

@@ -2,3 +2,5 @@ from . import test_clickpesa
 from . import test_concurrency
 from . import test_daraja
 from . import test_public_routes
+from . import test_journals
+from . import test_provider_destination

@@ -69,17 +69,44 @@ class TestClickPesa(MpesaCase):
         self.assertIn("Insufficient balance", tx.state_message)
         self.assertFalse(tx.isp_purchase_id)
 
-    def test_wrong_currency_or_short_amount_refused(self):
-        for outcome in ({"currency": "KES"}, {"amount": "900"}):
+    def test_wrong_currency_or_short_amount_recorded_and_ends_in_error(self):
+        cases = [({"amount": "900"}, "900 TZS of 1,000 TZS"), ({"currency": "KES"}, "1,000 KES")]
+        for outcome, paid in cases:
             with self.subTest(**outcome):
                 tx = self._push(self._tx(self.clickpesa), **outcome)
-                before = self._snapshot(tx)
                 with self.assertLogs("odoo.addons.isp_mpesa", "WARNING"):
                     response = self._clickpesa_webhook(tx)
-                self.assertEqual(response.status_code, 400)
-                after = self._snapshot(tx)
-                self.assertEqual(after[:4], before[:4], "state, message, reference unchanged")
+                self.assertEqual(response.status_code, 200, response.text)
+                self.assertEqual(tx.state, "error")
+                self.assertIn(f"Paid {paid}", tx.state_message)
+                self.assertTrue(tx.isp_amount_refused)
+                self.assertTrue(tx.provider_reference, "ClickPesa's reference, for a refund")
                 self.assertFalse(tx.isp_purchase_id)
+                self.assertFalse(tx.partner_id.isp_subscription_ids)
+                webhook = tx.isp_callback_ids
+                self.assertEqual(webhook.kind, "webhook")
+                # the webhook again, and the status query: it stays as it ended
+                with self.assertLogs("odoo.addons.isp_mpesa", "WARNING"):
+                    self.assertEqual(self._clickpesa_webhook(tx).status_code, 409)
+                tx._isp_process(tx._clickpesa_query())
+                self.assertEqual(tx.state, "error")
+                self.assertFalse(tx.isp_purchase_id)
+        self.assertEqual(webhook.amount, 1000)
+
+    def test_status_query_settles_a_short_payment_with_the_amount_collected(self):
+        tx = self._push(self._tx(self.clickpesa), amount="400")
+        tx.isp_pushed_at = fields.Datetime.now() - timedelta(seconds=40)
+        with (
+            patch.object(type(self.env["ir.cron"]), "_commit_progress", lambda *a, **k: 60.0),
+            self.assertLogs("odoo.addons.isp_mpesa", "WARNING"),
+        ):
+            self.env["payment.transaction"]._cron_isp_mpesa_poll()
+        self.env.invalidate_all()
+        self.assertEqual(tx.state, "error")
+        self.assertIn("Paid 400 TZS of 1,000 TZS", tx.state_message)
+        self.assertEqual(tx.isp_paid_amount, 400)
+        self.assertFalse(tx.isp_purchase_id)
+        self.assertEqual((tx.isp_callback_ids.kind, tx.isp_callback_ids.amount), ("status", 400))
 
     def test_unknown_order_and_garbage(self):
         tx = self._push(self._tx(self.clickpesa))

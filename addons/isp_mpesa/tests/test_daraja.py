@@ -88,16 +88,17 @@ class TestDaraja(MpesaCase):
                 body=self.daraja_sim.callback_body(tx.daraja_checkout_request_id)
                 | {"Body": {"stkCallback": {"CheckoutRequestID": "ws_CO_000", "ResultCode": 0}}},
             )
-            short = self._daraja_callback(tx, Amount=49)
+            no_amount = self._daraja_callback(tx, Amount="")
+            nan_amount = self._daraja_callback(tx, Amount="NaN")
             garbage = self._daraja_callback(tx, body={"hello": "world"})
         self.assertEqual(wrong_token.status_code, 403)
         self.assertEqual(unknown.status_code, 404)
-        self.assertEqual(short.status_code, 400)
+        self.assertEqual((no_amount.status_code, nan_amount.status_code), (400, 400))
         self.assertEqual(garbage.status_code, 400)
         self.assertEqual(self._snapshot(tx), before, "nothing changed")
         text = "\n".join(logs.output)
         self.assertIn("wrong token", text)
-        self.assertIn("pays 49", text)
+        self.assertIn("without amount", text)
         # the genuine callback still works, a replay afterwards is refused
         self.assertEqual(self._daraja_callback(tx).status_code, 200)
         done = self._snapshot(tx)
@@ -108,6 +109,80 @@ class TestDaraja(MpesaCase):
         self.assertEqual((replay.status_code, replay_failed.status_code), (409, 409))
         self.assertEqual(self._snapshot(tx), done)
         self.assertIn("replayed", logs.output[0])
+
+    def _assert_short_payment(self, tx, paid="40 KES of 50 KES"):
+        """Ended in error with the amounts, flagged, nothing given or invoiced."""
+        self.assertEqual(tx.state, "error")
+        self.assertIn(f"Paid {paid}", tx.state_message)
+        self.assertTrue(tx.isp_amount_refused)
+        self.assertFalse(tx.isp_purchase_id)
+        self.assertFalse(tx.partner_id.isp_subscription_ids, "no access")
+        self.assertFalse(
+            self.env["isp.purchase"].search_count([("reference", "=", tx.reference)]),
+            "no fulfilment: no invoice, no confirmation SMS",
+        )
+        self.assertFalse(tx.invoice_ids)
+        self.assertFalse(tx.payment_id)
+
+    def test_short_payment_is_recorded_and_ends_in_error_for_good(self):
+        tx = self._push()
+        with self.assertLogs("odoo.addons.isp_mpesa", "WARNING") as logs:
+            response = self._daraja_callback(tx, Amount=40, MpesaReceiptNumber="SHORT40XY")
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertIn("paid 40.0 KES, 50.0 KES is due", "\n".join(logs.output))
+        self._assert_short_payment(tx)
+        self.assertEqual(tx.isp_paid_amount, 40)
+        self.assertEqual(tx.provider_reference, "SHORT40XY", "the receipt, for a refund")
+        callback = tx.isp_callback_ids
+        self.assertEqual((callback.kind, callback.amount), ("callback", 40))
+        self.assertEqual(callback.receipt, "SHORT40XY")
+        # a repeated callback, one with the full amount, the status query, the cron and
+        # Odoo's post-processing: it stays as it ended
+        with mute_logger("odoo.addons.isp_mpesa.models.payment_transaction"):
+            repeated = self._daraja_callback(tx, Amount=40)
+            full = self._daraja_callback(tx)
+        self.assertEqual((repeated.status_code, full.status_code), (409, 409))
+        self.assertEqual(len(tx.isp_callback_ids), 3, "every notification is kept for staff")
+        tx._isp_process(tx._daraja_query())
+        self._age(tx, 400)
+        self._run_poll_cron()
+        tx._post_process()
+        self._run_invoicing()
+        self._assert_short_payment(tx)
+
+    def test_status_query_uses_the_amount_of_the_recorded_callback(self):
+        """The callback lost against a status query that cannot be asked: the cron's status
+        query (ResultCode 0, no amount) settles with the amount the callback reported, not
+        with the amount pushed."""
+        tx = self._push()
+        self.daraja_sim.fail_next("500")
+        with mute_logger("odoo.addons.isp_mpesa.models.payment_transaction"):
+            response = self._daraja_callback(tx, Amount=40)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(tx.state, "pending", "kept until M-Pesa confirms it")
+        self._age(tx, 40)
+        with mute_logger("odoo.addons.isp_mpesa.models.payment_transaction"):
+            self._run_poll_cron()
+        self._assert_short_payment(tx)
+        self.assertEqual(tx.isp_callback_ids.mapped("kind"), ["status", "callback"])
+        self.assertFalse(tx.isp_callback_ids.filtered(lambda c: c.kind == "status").amount)
+
+    def test_short_payment_after_the_timeout(self):
+        """A transaction ended by the timeout is still completed by a late callback of the
+        full amount; a late callback of another amount tells what was paid."""
+        late_full = self._push(delay=3600, phone="0712000001")
+        late_short = self._push(delay=3600, phone="0712000002")
+        self._age(late_full | late_short, 200)
+        self._run_poll_cron()
+        self.assertEqual((late_full | late_short).mapped("state"), ["error", "error"])
+        self.daraja_sim.pushes[late_full.daraja_checkout_request_id]["decided_at"] = 0
+        self.daraja_sim.pushes[late_short.daraja_checkout_request_id]["decided_at"] = 0
+        self.assertEqual(self._daraja_callback(late_full).status_code, 200)
+        self.assertEqual(late_full.state, "done")
+        self.assertTrue(late_full.isp_purchase_id)
+        with mute_logger("odoo.addons.isp_mpesa.models.payment_transaction"):
+            self.assertEqual(self._daraja_callback(late_short, Amount=60).status_code, 200)
+        self._assert_short_payment(late_short, paid="60 KES of 50 KES")
 
     def test_callback_from_a_foreign_currency_transaction_is_refused(self):
         tx = self._push()
@@ -237,18 +312,54 @@ class TestDaraja(MpesaCase):
         self.assertIn('"CustomerBuyGoodsOnline"', self.daraja_sim.requests[-1][3].decode())
 
     def test_push_rate_limit_per_phone_and_per_address(self):
-        self.daraja.write({"isp_push_limit": 3, "isp_push_window": 120})
-        for _i in range(3):
-            self._push(phone="0722000001", client_ip="10.0.0.1")
-        with self.assertRaisesRegex(UserError, "Too many payment requests for this phone"):
-            self._push(phone="0722000001", client_ip="10.0.0.2")
-        with self.assertRaisesRegex(UserError, "Too many payment requests for this device"):
-            self._push(phone="0722000002", client_ip="10.0.0.1")
-        tx = self._tx()
-        with self.assertRaises(UserError):
-            self._push(tx, phone="0722000001")
-        self.assertEqual(tx.state, "draft", "a refused push changes nothing")
-        self.assertFalse(tx.isp_pushed_at)
+        defaults = self.env["payment.provider"].default_get(
+            ["isp_push_limit", "isp_push_ip_limit", "isp_push_window"]
+        )
+        self.assertEqual(
+            defaults, {"isp_push_limit": 3, "isp_push_ip_limit": 60, "isp_push_window": 120}
+        )
+        self.daraja.write(defaults)
+        # ten customers behind one hotspot router (one address) within two minutes
+        router = "10.0.0.1"
+        txs = [self._push(phone=f"07220000{n:02d}", client_ip=router) for n in range(10)]
+        self.assertEqual({tx.state for tx in txs}, {"pending"})
+        # a fourth prompt to one phone, whatever the address
+        self._push(phone="0722000000", client_ip=router)
+        self._push(phone="0722000000", client_ip="10.0.0.2")
+        refused = self._tx()
+        with self.assertRaisesRegex(UserError, "Too many payment requests for this phone number"):
+            self._push(refused, phone="0722000000", client_ip="10.0.0.3")
+        self.assertEqual(refused.state, "draft", "a refused push changes nothing")
+        self.assertFalse(refused.isp_pushed_at)
+        # the address limit: 11 prompts from the router so far
+        self.daraja.isp_push_ip_limit = 12
+        self._push(phone="0722000050", client_ip=router)
+        with self.assertRaises(UserError) as caught:
+            self._push(refused, phone="0722000051", client_ip=router)
+        message = caught.exception.args[0]
+        self.assertIn("Too many payment requests from this network", message)
+        self.assertNotIn("device", message)
+        self.assertFalse(refused.isp_pushed_at)
+        self._push(phone="0722000051", client_ip="10.0.0.4")  # another network is not limited
+        # 0: no limit
+        self.daraja.write({"isp_push_limit": 0, "isp_push_ip_limit": 0})
+        self.assertEqual(self._push(phone="0722000000", client_ip=router).state, "pending")
+
+    def test_limits_and_short_payment_told_in_swahili(self):
+        self.env["res.lang"]._activate_lang("sw")
+        self.env["ir.module.module"]._load_module_terms(["isp_mpesa"], ["sw"], overwrite=True)
+        self.daraja.write({"isp_push_limit": 1, "isp_push_ip_limit": 1})
+        self._push(phone="0722000001", client_ip="10.0.0.1")
+        sw = self._tx().with_context(lang="sw")
+        with self.assertRaisesRegex(UserError, "kwa namba hii ya simu"):
+            sw._isp_send_push("0722000001", client_ip="10.0.0.2")
+        with self.assertRaisesRegex(UserError, "kutoka mtandao huu"):
+            sw._isp_send_push("0722000002", client_ip="10.0.0.1")
+        self.daraja.write({"isp_push_limit": 0, "isp_push_ip_limit": 0})
+        tx = self._push(phone="0722000003").with_context(lang="sw")
+        with mute_logger("odoo.addons.isp_mpesa.models.payment_transaction"):
+            tx._isp_set_wrong_amount(40, "KES", "SW40")
+        self.assertIn("Umelipa 40 KES kati ya 50 KES", tx.state_message)
 
     def test_source_address_allow_list_proxy_aware(self):
         self.daraja.daraja_allowed_ips = "196.201.214.200, 196.201.213.0/24"

@@ -1,0 +1,132 @@
+"""The captive page tells the truth about the router: "You are online" only when the router
+(isp_mikrotik, against the strict RouterOS simulator through librouteros) accepted this
+device; paid-and-pending when the router cannot be reached; the router's or the device
+limit's refusal in plain words otherwise."""
+
+import re
+from unittest.mock import patch
+
+from cryptography.fernet import Fernet
+
+from odoo.tests import tagged
+from odoo.tools import config
+
+from odoo.addons.isp_hotspot.tests.common import HotspotCase
+from odoo.addons.isp_mikrotik.tests.routeros_sim import RouterOSSimulator
+
+MAC = "3A:1F:6C:88:21:D4"
+IP = "10.5.50.21"
+
+
+def csrf(html):
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@tagged("post_install", "-at_install")
+class TestHotspotRouterLogin(HotspotCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.startClassPatcher(
+            patch.dict(config.options, {"isp_credential_key": Fernet.generate_key().decode()})
+        )
+        cls.subscription = cls.amina.isp_subscription_ids  # HS Weekly: 2 devices at once
+
+    def setUp(self):
+        super().setUp()
+        self.sim = RouterOSSimulator().start()
+        self.addCleanup(self.sim.stop)
+        self.router = self.env["isp.router"].create(
+            {
+                "name": "Tower",
+                "host": "127.0.0.1",
+                "port": self.sim.port,
+                "username": self.sim.username,
+                "password": self.sim.password,
+                "timeout": 2,
+                "company_id": self.company.id,
+            }
+        )
+        self.params = {
+            "mac": MAC,
+            "ip": IP,
+            "link-login-only": "http://10.5.50.1/login",
+            "link-orig": "http://example.com/",
+            "nas": str(self.router.id),
+        }
+
+    def status_page(self):
+        """Sign Amina in with an SMS code on the captive page: it lands on the status view
+        with connect=1, which logs this device in."""
+        html = self.url_open("/hotspot", params=self.params).text
+        response = self.url_open(
+            "/hotspot/signin",
+            data={**self.params, "phone": "0713987654", "csrf_token": csrf(html)},
+            method="POST",
+        )
+        self.assertEqual(response.status_code, 200, response.text[:2000])
+        response = self.url_open(
+            "/hotspot/signin/verify",
+            data={
+                **self.params,
+                "phone": "+255713987654",
+                "code": self.sent_codes[-1][1],
+                "csrf_token": csrf(response.text),
+            },
+            method="POST",
+        )
+        self.assertEqual(response.status_code, 200, response.text[:300])
+        self.assertIn("/hotspot/status", response.url)
+        self.assertIn("connect=1", response.url)
+        return response.text
+
+    def test_online_when_the_router_accepted(self):
+        html = self.status_page()
+        self.assertIn("You are online", html)
+        self.assertNotIn('id="hs-login"', html)
+        active = self.sim.rows("/ip/hotspot/active")
+        self.assertEqual(
+            [(row["user"], row["address"], row["mac-address"]) for row in active],
+            [(self.subscription.login, IP, MAC)],
+        )
+
+    def test_unreachable_router_says_paid_and_retries(self):
+        self.sim.set_refuse(True)
+        html = self.status_page()
+        self.assertNotIn("You are online", html)
+        self.assertIn("Your access is paid", html)
+        self.assertIn('id="hs-pending"', html)
+        # the page tries again by itself, and the router's own login stays at hand
+        self.assertRegex(
+            html, r'http-equiv="refresh" content="20;url=/hotspot/status\?[^"]*connect=1'
+        )
+        self.assertIn('id="hs-login"', html)
+        self.assertNotIn('data-auto="1"', html)
+        # and the router gets the user as soon as it answers
+        jobs = self.env["isp.router.job"].search(
+            [("router_id", "=", self.router.id), ("state", "=", "pending")]
+        )
+        self.assertIn(self.subscription, jobs.subscription_id)
+
+    def test_router_refusal_is_shown_in_plain_words(self):
+        # both devices the bundle allows are already online on the router
+        for index in range(2):
+            self.sim.connect_client(
+                self.subscription.login, f"10.5.50.3{index}", f"AA:00:00:00:00:0{index}"
+            )
+        html = self.status_page()
+        self.assertNotIn("You are online", html)
+        self.assertIn("This device is not connected", html)
+        self.assertIn("as many devices as it allows at once", html)
+        self.assertNotIn('id="hs-login"', html)
+        self.assertEqual(len(self.sim.rows("/ip/hotspot/active")), 2)
+
+    def test_device_limit_refused_before_the_router(self):
+        Device = self.env["isp.device"]
+        for mac in ("02:00:00:00:00:01", "02:00:00:00:00:02"):
+            self.assertTrue(Device._isp_register(self.amina, mac)["granted"])
+        html = self.status_page()
+        self.assertNotIn("You are online", html)
+        self.assertIn("This device is not connected", html)
+        self.assertIn("hs-err", html)
+        self.assertEqual(self.sim.sentences, 0)  # the router was not asked
