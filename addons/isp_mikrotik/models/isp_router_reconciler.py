@@ -250,7 +250,7 @@ class IspRouterReconciler(models.AbstractModel):
             for sub in Subscription.browse({tag[0] for tag in tags.values()}).exists()
             if sub.company_id == company
         }
-        policy = company.isp_mikrotik_inactive_action
+        policy = company.isp_mikrotik_inactive_action or "disable"
         offline = set()
         for name, row in stale.items():
             subscription_id = tags[name][0]

@@ -125,6 +125,22 @@ class TestSync(MikrotikCase):
         self._full_sync()
         self.assertEqual(self.sim.writes, 0)
 
+    def test_a_company_without_a_policy_disables(self):
+        """A company created before this module was loaded (or by a module loaded after it)
+        has no policy stored: the column is not NOT NULL, and empty means disable."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_company SET isp_mikrotik_inactive_action = NULL WHERE id = %s",
+            [self.company.id],
+        )
+        self.company.invalidate_recordset()
+        self.assertFalse(self.company.isp_mikrotik_inactive_action)
+        subscription = self._subscription("+255713000025")
+        self._full_sync()
+        subscription.action_suspend()
+        self._run_queue()
+        self.assertEqual(self._users()[subscription.login]["disabled"], "true")
+
     def test_remove_policy_and_cancel_remove_users(self):
         self.company.isp_mikrotik_inactive_action = "remove"
         suspended = self._subscription("+255713000030")
