@@ -123,3 +123,17 @@ class TestCaptiveLogin(MikrotikCase):
         self._run_queue()
         self.assertFalse(self._pending())
         self.assertIn(subscription.login, self._users())
+
+    def test_the_customer_is_told_in_swahili(self):
+        """The captive page passes the customer's language: what the router hand-off says
+        comes in Swahili (i18n/sw.po)."""
+        self.env["res.lang"]._activate_lang("sw")
+        self.env["ir.module.module"]._load_module_terms(["isp_mikrotik"], ["sw"], overwrite=True)
+        subscription = self._subscription("+255717000014")
+        self._run_queue()
+        self.sim.set_refuse(True)
+        result = subscription.with_context(lang="sw")._isp_router_hotspot_login(
+            str(self.router.id), "10.5.50.62", "AA:BB:CC:00:20:05"
+        )
+        self.assertEqual(result["state"], "pending")
+        self.assertIn("Umeshalipia huduma", result["message"])
