@@ -1,6 +1,6 @@
 from urllib.parse import urlencode
 
-from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.exceptions import NotFound
 
 from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError
@@ -11,16 +11,15 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 
 def portal_record(model_name, record_id):
-    """The record as the portal user may read it (the record rules decide), or 404 / 403."""
+    """The record as the portal user may read it (the record rules decide), or 404: someone
+    else's record and a record that does not exist answer alike, so ids reveal nothing."""
     record = request.env[model_name].browse(record_id)
     try:
         record.check_access("read")
         if not record.exists():
             raise NotFound()
-    except MissingError as exc:
+    except (MissingError, AccessError) as exc:
         raise NotFound() from exc
-    except AccessError as exc:
-        raise Forbidden() from exc
     return record
 
 
@@ -48,7 +47,7 @@ class IspCustomerPortal(CustomerPortal):
         ]
 
     def _isp_subscription_check_access(self, subscription_id):
-        """The subscription as the portal user may see it (sudo, for rendering), or 403/404."""
+        """The subscription as the portal user may see it (sudo, for rendering), or 404."""
         return portal_record("isp.subscription", subscription_id).sudo()
 
     @http.route(

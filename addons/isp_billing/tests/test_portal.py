@@ -84,15 +84,16 @@ class TestCustomerPortal(IspPortalCase):
 
     def test_others_subscription_is_refused(self):
         self._login("portal_a")
+        # someone else's and a missing subscription answer alike: ids reveal nothing
         response = self.url_open(f"/my/subscriptions/{self.sub_b.id}")
-        self.assertEqual(response.status_code, 403)
+        self.assertEqual(response.status_code, 404)
         self.assertNotIn(self.sub_b.login, response.text)
         self.assertEqual(self.url_open("/my/subscriptions/999999999").status_code, 404)
         response = self.url_open(
             f"/my/subscriptions/{self.sub_b.id}/change_plan",
             data={"bundle_id": self.faster.id, "csrf_token": self._csrf()},
         )
-        self.assertEqual(response.status_code, 403)
+        self.assertEqual(response.status_code, 404)
         self.assertFalse(self.sub_b.activity_ids)
 
     def test_others_invoice_is_refused(self):

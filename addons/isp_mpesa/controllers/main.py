@@ -77,9 +77,12 @@ class IspMpesaController(http.Controller):
             tx_sudo._isp_send_push(phone, client_ip=client_address())
         except UserError as error:
             return {"state": tx_sudo.state, "error": error.args[0]}
+        # the customer's words; the provider's own error text stays for staff
         return {
             "state": tx_sudo.state,
-            "error": tx_sudo.state_message if tx_sudo.state == "error" else False,
+            "error": (tx_sudo.isp_public_message or request.env._("The payment failed."))
+            if tx_sudo.state == "error"
+            else False,
         }
 
     @http.route(
@@ -102,11 +105,14 @@ class IspMpesaController(http.Controller):
             .sudo()
             ._search_by_reference("daraja", {"CheckoutRequestID": callback["CheckoutRequestID"]})
         )
-        if not tx_sudo:
+        # an unknown CheckoutRequestID and a wrong token answer alike: no oracle of which
+        # checkout requests exist
+        if not tx_sudo or not consteq(token, tx_sudo._daraja_callback_token()):
+            _logger.warning(
+                "Refused M-Pesa callback for %s: unknown request or wrong token",
+                tx_sudo.reference if tx_sudo else "an unknown checkout request",
+            )
             raise NotFound()
-        if not consteq(token, tx_sudo._daraja_callback_token()):
-            _logger.warning("Refused M-Pesa callback for %s: wrong token", tx_sudo.reference)
-            raise Forbidden()
         address = client_address()
         if not tx_sudo.provider_id._isp_address_allowed(address):
             _logger.warning(
