@@ -58,12 +58,12 @@ class TestHotspotPushLimits(MpesaCase):
         for _i in range(2):
             self.assertEqual(self._pay("0754123400").status_code, 201)
         refused = self._pay("0754123400")
-        self.assertEqual(refused.status_code, 400)
+        self.assertEqual(refused.status_code, 429)
         self.assertIn("for this phone number", refused.json()["error"]["message"])
         # the address limit reached: told it is the network, not the device
         self.clickpesa.isp_push_ip_limit = 12
         blocked = self._pay("0754123499")
-        self.assertEqual(blocked.status_code, 400)
+        self.assertEqual(blocked.status_code, 429)
         message = blocked.json()["error"]["message"]
         self.assertIn("from this network", message)
         self.assertNotIn("device", message)

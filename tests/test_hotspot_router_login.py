@@ -56,8 +56,8 @@ class TestHotspotRouterLogin(HotspotCase):
         }
 
     def status_page(self):
-        """Sign Amina in with an SMS code on the captive page: it lands on the status view
-        with connect=1, which logs this device in."""
+        """Sign Amina in with an SMS code on the captive page: it lands on the status view,
+        whose connect form (POST) logs this device in."""
         html = self.url_open("/hotspot", params=self.params).text
         response = self.url_open(
             "/hotspot/signin",
@@ -77,7 +77,14 @@ class TestHotspotRouterLogin(HotspotCase):
         )
         self.assertEqual(response.status_code, 200, response.text[:300])
         self.assertIn("/hotspot/status", response.url)
-        self.assertIn("connect=1", response.url)
+        # the status view only reads; its connect form (POST, CSRF) submits itself
+        self.assertRegex(response.text, r'id="hs-connect"[^>]*data-auto="1"')
+        response = self.url_open(
+            "/hotspot/status",
+            data={**self.params, "csrf_token": csrf(response.text)},
+            method="POST",
+        )
+        self.assertEqual(response.status_code, 200, response.text[:300])
         return response.text
 
     def test_online_when_the_router_accepted(self):
@@ -97,9 +104,7 @@ class TestHotspotRouterLogin(HotspotCase):
         self.assertIn("Your access is paid", html)
         self.assertIn('id="hs-pending"', html)
         # the page tries again by itself, and the router's own login stays at hand
-        self.assertRegex(
-            html, r'http-equiv="refresh" content="20;url=/hotspot/status\?[^"]*connect=1'
-        )
+        self.assertRegex(html, r'id="hs-connect"[^>]*data-retry="20"')
         self.assertIn('id="hs-login"', html)
         self.assertNotIn('data-auto="1"', html)
         # and the router gets the user as soon as it answers

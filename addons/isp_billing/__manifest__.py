@@ -23,6 +23,7 @@
         "views/isp_subscription_views.xml",
         "views/isp_subscription_recurring_views.xml",
         "views/isp_purchase_views.xml",
+        "views/payment_transaction_views.xml",
         "views/isp_device_views.xml",
         "views/isp_access_log_views.xml",
         "data/isp_voucher_data.xml",

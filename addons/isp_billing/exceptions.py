@@ -13,3 +13,9 @@ class IspVoucherRefused(UserError):
         assert result in VOUCHER_REFUSAL_RESULTS, result
         super().__init__(message)
         self.result = result
+
+
+class IspRateLimited(UserError):
+    """Refused because of a rate limit (too many requests from one phone number or one
+    address lately), with a message for the customer. Provider modules raise it (e.g. the
+    payment push limits); public controllers answer it with HTTP 429."""

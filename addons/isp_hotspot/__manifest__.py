@@ -10,6 +10,7 @@
     "depends": ["isp_billing", "website", "payment", "portal"],
     "data": [
         "security/ir.model.access.csv",
+        "security/isp_hotspot_security.xml",
         "data/ir_cron_data.xml",
         "views/isp_hotspot_templates.xml",
         "views/res_config_settings_views.xml",

@@ -1,7 +1,7 @@
 {
     "name": "ISP MikroTik Routers",
     "summary": "Keep MikroTik hotspot users and PPPoE secrets in sync with ISP billing",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Services",
     "website": "https://github.com/isp-billing-suite/isp-billing-suite",
     "author": "ISP Billing Suite contributors",

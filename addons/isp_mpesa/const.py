@@ -41,6 +41,7 @@ SENSITIVE_KEYS = {
     "Authorization",
     "api-key",
     "client-id",
+    "clientId",  # in ClickPesa's answers (initiate, status)
     "checksum",
     "CallBackURL",
     "consumer_key",
@@ -59,6 +60,7 @@ PERSONAL_KEYS = {
     "accountName",
     "accountNumber",
     "checksum",
+    "clientId",
 }
 
 # Daraja ResultCode -> transaction state (messages: payment.transaction._daraja_result).

@@ -16,6 +16,8 @@ KPI_DAYS = 30
 DEVICE_ACTIVE_HOURS = 24
 TX_STATES = ["done", "pending", "authorized", "error", "cancel", "draft"]
 PAYMENT_DONE_STATES = ("in_process", "paid")
+# payment.transaction.isp_access_state of confirmed payments that gave no access
+ACCESS_NOT_GIVEN = ("not_applied", "refunded")
 
 
 class IspDashboard(models.AbstractModel):
@@ -329,9 +331,17 @@ class IspDashboard(models.AbstractModel):
             ("isp_bundle_id", "!=", False),
             ("create_date", ">=", ctx["month"]),
         ]
-        by_state = dict(Tx._read_group(base, ["state"], ["__count"]))
+        by_state = defaultdict(int)
+        for state, access, count in Tx._read_group(
+            base, ["state", "isp_access_state"], ["__count"]
+        ):
+            # a confirmed payment that gave no access is not "Confirmed" (figure below)
+            if state == "done" and access in ACCESS_NOT_GIVEN:
+                continue
+            by_state[state] += count
         state_labels = dict(Tx._fields["state"]._description_selection(self.env))
         tones = {"done": "success", "pending": "warning", "error": "danger", "cancel": "muted"}
+        not_given = [("isp_access_state", "not in", list(ACCESS_NOT_GIVEN))]
         cards = [
             self._isp_card(
                 f"payments_{state}",
@@ -342,13 +352,27 @@ class IspDashboard(models.AbstractModel):
                         "Payments (30 days): %(state)s", state=state_labels.get(state, state)
                     ),
                     "payment.transaction",
-                    [*base, ("state", "=", state)],
+                    [*base, ("state", "=", state), *(not_given if state == "done" else [])],
                 ),
                 tone=tones.get(state),
             )
             for state in TX_STATES
             if state in ("done", "pending", "error", "cancel") or by_state.get(state)
         ]
+        # money taken without access, whatever its date, until staff grant it or refund it
+        not_applied = [*ctx["company_domain"], ("isp_access_state", "=", "not_applied")]
+        cards.append(
+            self._isp_card(
+                "payments_not_applied",
+                self.env._("Paid, Not Applied"),
+                Tx.search_count(not_applied),
+                self._isp_action(
+                    self.env._("Payments taken without access"), "payment.transaction", not_applied
+                ),
+                tone="danger",
+                hint=self.env._("all dates: grant access or record a refund"),
+            )
+        )
         unmatched = self._isp_unmatched_payments_domain(ctx["companies"])
         if unmatched is not None:
             cards.append(
@@ -696,6 +720,7 @@ class IspDashboard(models.AbstractModel):
         Tx = self.env["payment.transaction"]
         if Tx.has_access("read"):
             states = dict(Tx._fields["state"]._description_selection(self.env))
+            access_states = dict(Tx._fields["isp_access_state"]._description_selection(self.env))
             txs = Tx.search(
                 [*ctx["company_domain"], ("isp_bundle_id", "!=", False)], order="id desc", limit=10
             )
@@ -709,8 +734,15 @@ class IspDashboard(models.AbstractModel):
                     "provider": tx.provider_id.name,
                     "amount": tx.amount,
                     "currency_id": tx.currency_id.id,
-                    "state": tx.state,
-                    "state_label": states.get(tx.state, tx.state),
+                    # money taken without access shows as such, not as "Confirmed"
+                    "state": (
+                        tx.isp_access_state if tx.isp_access_state in ACCESS_NOT_GIVEN else tx.state
+                    ),
+                    "state_label": (
+                        access_states[tx.isp_access_state]
+                        if tx.isp_access_state in ACCESS_NOT_GIVEN
+                        else states.get(tx.state, tx.state)
+                    ),
                 }
                 for tx in txs
             ]

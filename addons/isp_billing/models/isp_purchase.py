@@ -232,41 +232,11 @@ class IspPurchase(models.Model):
     @api.model
     def _isp_invoice_total(self, partner, bundle, company):
         """(total, currency) of the invoice ``_isp_create_invoice`` will issue for ``bundle``
-        to ``partner``, without creating it: the line's taxes chosen as an invoice line
-        chooses them (the product's sale taxes of the company, else the income account's,
-        mapped by the partner's fiscal position) and the total computed by the same tax
-        engine the invoice uses."""
-        Tax = self.env["account.tax"].with_company(company)
-        currency = company.currency_id
-        bundle = bundle.with_company(company)
-        delivery = partner.address_get(["delivery"])["delivery"]
-        fiscal_position = (
-            self.env["account.fiscal.position"]
-            .with_company(company)
-            ._get_fiscal_position(partner, delivery=self.env["res.partner"].browse(delivery))
-        )
-        taxes = bundle.taxes_id.filtered_domain(Tax._check_company_domain(company))
-        if not taxes:
-            account = bundle.product_tmpl_id.get_product_accounts(fiscal_pos=fiscal_position)[
-                "income"
-            ]
-            taxes = account.tax_ids.filtered(lambda tax: tax.type_tax_use == "sale")
-        taxes = taxes._filter_taxes_by_company(company)
-        if taxes and fiscal_position:
-            taxes = fiscal_position.map_tax(taxes)
-        base_line = Tax._prepare_base_line_for_taxes_computation(
-            None,
-            product_id=bundle,
-            tax_ids=taxes,
-            price_unit=bundle.lst_price,
-            quantity=1.0,
-            currency_id=currency,
-            partner_id=partner,
-        )
-        Tax._add_tax_details_in_base_lines([base_line], company)
-        Tax._round_base_lines_tax_details([base_line], company)
-        totals = Tax._get_tax_totals_summary([base_line], currency, company)
-        return totals["total_amount_currency"], currency
+        to ``partner``, without creating it: the bundle's customer price
+        (``product.product._isp_customer_price``, through the invoice's tax engine). Raises
+        a UserError when ``company`` cannot sell the bundle (no company, another currency)."""
+        bundle = bundle.product_variant_id if bundle._name == "product.template" else bundle
+        return bundle._isp_customer_price(partner, company)
 
     def _isp_wrong_amount_message(self, reference, bundle, paid, due):
         currency = (self.company_id or bundle.company_id or self.env.company).currency_id

@@ -268,16 +268,20 @@ class IspResellerPurchase(models.Model):
         reseller = reseller.commercial_partner_id
         # who redeemed is staff-only on isp.voucher: read here for this reseller's codes only,
         # and handed out masked
-        rows = self.env["isp.voucher"].sudo()._read_group(
-            [
-                ("reseller_id", "=", reseller.id),
-                ("state", "=", "redeemed"),
-                ("partner_id", "!=", False),
-            ],
-            ["partner_id"],
-            ["__count", "date_redeemed:max"],
-            order="date_redeemed:max desc",
-            limit=limit,
+        rows = (
+            self.env["isp.voucher"]
+            .sudo()
+            ._read_group(
+                [
+                    ("reseller_id", "=", reseller.id),
+                    ("state", "=", "redeemed"),
+                    ("partner_id", "!=", False),
+                ],
+                ["partner_id"],
+                ["__count", "date_redeemed:max"],
+                order="date_redeemed:max desc",
+                limit=limit,
+            )
         )
         return [
             {

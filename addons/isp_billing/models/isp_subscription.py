@@ -333,6 +333,10 @@ class IspSubscription(models.Model):
         """Find the customer's subscription for this service and extend or restart it, or
         create one. Returns (subscription, period start, period end).
 
+        An active subscription is extended by ``bundle``'s duration from its expiry and
+        keeps its own bundle when that one is bigger (``_isp_keeps_bundle``): a Daily
+        voucher or payment added to a Weekly plan adds a day on the Weekly plan.
+
         No field tracking nor creation message: the fulfilment logs one note saying what
         was bought and until when (``isp.purchase._isp_fulfil``)."""
         quiet = self.with_context(mail_notrack=True, mail_create_nolog=True)
@@ -354,7 +358,10 @@ class IspSubscription(models.Model):
                 if not (subscription.data_cap_mb and bundle.isp_data_cap_mb)
                 else subscription.data_cap_mb + bundle.isp_data_cap_mb
             )
-            subscription.write({"date_expiry": end, "bundle_id": bundle.id, "data_cap_mb": cap})
+            vals = {"date_expiry": end, "data_cap_mb": cap}
+            if not subscription._isp_keeps_bundle(bundle):
+                vals["bundle_id"] = bundle.id
+            subscription.write(vals)
             return subscription, start, end
         start, end = start_at, bundle._isp_add_duration(start_at)
         vals = {
@@ -376,6 +383,20 @@ class IspSubscription(models.Model):
             )
             subscription.write({"state": "active"})
         return subscription, start, end
+
+    def _isp_keeps_bundle(self, bundle):
+        """Whether this active subscription keeps its bundle when ``bundle``'s period is
+        added to it.
+
+        "Bigger" is the longer period (``isp_duration_hours``, a month counting 30 days):
+        the current bundle stays when its period is longer than ``bundle``'s, so a shorter
+        purchase (anyone may redeem a voucher or pay for a phone number) never turns a
+        customer's Weekly plan into a Daily one, with the Daily plan's speed, device limit
+        and router profile; it only adds its time. A bundle of the same or a longer period
+        replaces the current one (a change of plan, an upgrade)."""
+        self.ensure_one()
+        current = self.bundle_id
+        return bool(current) and current.isp_duration_hours > bundle.isp_duration_hours
 
     # ------------------------------------------------------------------ crons
 
@@ -841,8 +862,12 @@ class IspSubscription(models.Model):
     def _isp_router_hotspot_login(self, nas, ip, mac):
         """Hook: log this paid hotspot customer's device (``ip`` / ``mac``) in on the router
         identified by ``nas`` (the captive page's router parameter) from the server side.
-        Returns ``{"ok": bool, "message": str}``, or None when this cannot be done here (no
-        router module, unknown router): the page then posts to the router's login URL."""
+        Returns ``{"ok": bool, "state": str, "message": str}``: ``state`` "online" when the
+        router accepted the login (the only case with ``ok``), "pending" when the router
+        cannot be reached (the access is paid and follows when it answers), "refused" when
+        the router or the subscription says no (``message`` says why). None when this cannot
+        be done here (no router module, unknown router): the page then posts to the router's
+        login URL."""
         self.ensure_one()
         return None
 

@@ -3,9 +3,17 @@ import logging
 import psycopg2
 
 from odoo import fields, models
-from odoo.exceptions import ConcurrencyError, UserError
+from odoo.exceptions import AccessError, ConcurrencyError, UserError
 
 _logger = logging.getLogger(__name__)
+
+# What became of the access a confirmed bundle transaction paid for.
+ISP_ACCESS_STATES = [
+    ("fulfilled", "Access Given"),
+    ("not_applied", "Paid, Not Applied"),
+    ("granted", "Access Granted by Staff"),
+    ("refunded", "Refunded"),
+]
 
 
 class PaymentTransaction(models.Model):
@@ -41,6 +49,41 @@ class PaymentTransaction(models.Model):
     isp_invoice_error = fields.Text(
         related="isp_purchase_id.invoice_error", string="ISP Invoicing Error"
     )
+    isp_access_state = fields.Selection(
+        ISP_ACCESS_STATES,
+        string="ISP Access",
+        readonly=True,
+        copy=False,
+        help="Paid, Not Applied: the money was taken but gave no access (wrong amount or "
+        "currency, a bundle that cannot be sold, ...). Staff decide: Grant Access or Record "
+        "Refund.",
+    )
+    isp_not_applied_reason = fields.Text(
+        string="Why Not Applied",
+        readonly=True,
+        copy=False,
+        help="Why the fulfilment refused this payment.",
+    )
+    isp_decision_note = fields.Text(
+        string="Staff Decision", readonly=True, copy=False, help="Who decided what, and why."
+    )
+    isp_phone = fields.Char(
+        string="Customer Phone",
+        readonly=True,
+        copy=False,
+        help="The number the payment was asked from (E.164), for a payer who is not a "
+        "customer yet: the customer is created from it only when the payment is confirmed.",
+    )
+    isp_public_message = fields.Char(
+        string="Message to the Customer",
+        readonly=True,
+        copy=False,
+        help="What the customer is told about this payment, in plain words. The provider's "
+        "own error text stays in the state message, for staff.",
+    )
+
+    # what the dashboard figure and the filter read: the few payments waiting for staff
+    _isp_not_applied_idx = models.Index("(company_id, id) WHERE isp_access_state = 'not_applied'")
 
     def _set_done(self, **kwargs):
         txs = super()._set_done(**kwargs)
@@ -48,9 +91,14 @@ class PaymentTransaction(models.Model):
         return txs
 
     def _isp_activate(self):
-        """Give the access these confirmed transactions paid for, now (the invoice follows)."""
+        """Give the access these confirmed transactions paid for, now (the invoice follows).
+        A transaction the fulfilment refused once (Paid, Not Applied) waits for staff: it is
+        not tried again by the post-processing."""
         for tx in self.filtered(
-            lambda t: t.state == "done" and t.isp_bundle_id and not t.isp_purchase_id
+            lambda t: t.state == "done"
+            and t.isp_bundle_id
+            and not t.isp_purchase_id
+            and not t.isp_access_state
         ):
             tx._isp_fulfil_bundle()
 
@@ -100,20 +148,39 @@ class PaymentTransaction(models.Model):
             purchase._isp_reconcile_payment(move, self.payment_id)
         return move
 
+    def _isp_customer_partner(self):
+        """The customer this transaction pays for: its partner when it is one, else the
+        customer with its ``isp_phone`` (found or created now, when the payment is
+        confirmed: a payment request alone creates no partner), set as its partner."""
+        self.ensure_one()
+        if self.partner_id.is_isp_customer or not self.isp_phone:
+            return self.partner_id
+        # the transaction's row first (its confirmation is pending in the cache): concurrent
+        # confirmations of it then fail with a serialization error and are retried, instead
+        # of racing to create the same customer
+        self.flush_recordset()
+        partner = self.env["res.partner"]._isp_find_or_create_customer(
+            self.isp_phone, self.company_id
+        )
+        self.write({"partner_id": partner.id, "partner_name": partner.name})
+        return partner
+
     def _isp_fulfil_bundle(self):
         self.ensure_one()
+        # the money is confirmed: the payer is a customer now (kept even if the bundle's
+        # access is refused below, for the payment and staff's decision)
+        self._isp_customer_partner()
         try:
             with self.env.cr.savepoint():
-                bundle = self.isp_bundle_id
-                # the bundle's currency is its company's (the product's computed currency
-                # reads the main company first)
-                price_currency = bundle.company_id.sudo().currency_id or bundle.currency_id
-                if self.currency_id != price_currency:
+                # the bundle's company and currency are checked by its customer price
+                # (product.product._isp_customer_price), in the fulfilment's amount check
+                company = self.partner_id.company_id or self.env.company
+                if self.currency_id != company.currency_id:
                     raise UserError(
                         self.env._(
                             "The transaction is in %(paid)s but the bundle is sold in %(price)s.",
                             paid=self.currency_id.name,
-                            price=price_currency.name,
+                            price=company.currency_id.name,
                         )
                     )
                 purchase = self.env["isp.subscription"]._isp_fulfil(
@@ -126,14 +193,138 @@ class PaymentTransaction(models.Model):
                 )
         except UserError as error:
             # The money arrived but does not buy the bundle (wrong amount or currency, not a
-            # customer): no access; account_payment still records the payment for staff.
+            # customer): no access; account_payment still records the payment, and staff
+            # decide (Grant Access / Record Refund).
             _logger.warning("Transaction %s confirmed but not fulfilled: %s", self.reference, error)
+            reason = str(error.args[0] if error.args else error)
             self.state_message = self.env._(
-                "Payment received but not applied: %(reason)s", reason=str(error)
+                "Payment received but not applied: %(reason)s", reason=reason
             )
+            self._isp_mark_not_applied(reason)
             return False
-        self.isp_purchase_id = purchase
+        # one write: no extra query on the callback path
+        self.write({"isp_purchase_id": purchase.id, "isp_access_state": "fulfilled"})
         return purchase
+
+    def _isp_mark_not_applied(self, reason):
+        """Flag these transactions as money taken without access (Paid, Not Applied), with
+        ``reason``: the dashboard counts them and staff decide. The fulfilment calls it when
+        it refuses a confirmed transaction; a provider module may call it for a transaction
+        it ends in error although money was received (a short payment)."""
+        self.write({"isp_access_state": "not_applied", "isp_not_applied_reason": reason})
+
+    # ------------------------------------------------------------------ staff decisions
+
+    def _isp_check_decision(self):
+        """Staff decisions on payments taken without access are ISP managers' (the
+        back-office entry point: the fulfilment then runs as superuser, as the manual
+        grant does)."""
+        if not self.env.user.has_group("isp_billing.group_isp_manager"):
+            raise AccessError(
+                self.env._("Only ISP managers can grant access or record a refund for a payment.")
+            )
+        self.check_access("read")
+
+    def _isp_decision_trace(self, body):
+        """The staff decision, in the customer's chatter (payment transactions have none),
+        and on the transaction."""
+        self.ensure_one()
+        author = self.env.user
+        note = self.env._(
+            "%(date)s, %(user)s: %(decision)s",
+            date=fields.Datetime.to_string(fields.Datetime.now()),
+            user=author.name,
+            decision=body,
+        )
+        tx_sudo = self.sudo()
+        tx_sudo.isp_decision_note = "\n".join(filter(None, [tx_sudo.isp_decision_note, note]))
+        tx_sudo.partner_id._message_log(body=body, author_id=author.partner_id.id)
+
+    def action_isp_grant_access(self):
+        """Staff decision: give the access this payment was taken for although the
+        fulfilment refused it (wrong amount, ...), through the same exactly-once fulfilment
+        (source payment, reference = the transaction's). A second click, or a concurrent
+        one, finds the purchase made and adds nothing."""
+        self._isp_check_decision()
+        for tx in self:
+            tx_sudo = tx.sudo()
+            if tx_sudo.isp_access_state in ("granted", "fulfilled"):
+                continue  # already done: the purchase is there
+            if tx_sudo.isp_access_state != "not_applied":
+                raise UserError(
+                    self.env._(
+                        "%(reference)s is not a payment taken without access.",
+                        reference=tx.reference,
+                    )
+                )
+            purchase = (
+                self.env["isp.subscription"]
+                .sudo()
+                ._isp_fulfil(
+                    tx_sudo._isp_customer_partner(),
+                    tx_sudo.isp_bundle_id,
+                    "payment",
+                    tx_sudo.reference,
+                    invoice="deferred",
+                )
+            )
+            tx_sudo.write({"isp_purchase_id": purchase.id, "isp_access_state": "granted"})
+            tx._isp_decision_trace(
+                self.env._(
+                    "Payment %(reference)s of %(amount)s: access granted by staff "
+                    "(%(bundle)s, until %(end)s) although it was not applied: %(reason)s",
+                    reference=tx_sudo.reference,
+                    amount=tx_sudo.currency_id.format(tx_sudo.amount),
+                    bundle=tx_sudo.isp_bundle_id.display_name,
+                    end=fields.Datetime.to_string(purchase.date_end),
+                    reason=tx_sudo.isp_not_applied_reason or "",
+                )
+            )
+        return True
+
+    def action_isp_record_refund(self):
+        """Open the refund form (a note is required)."""
+        self._isp_check_decision()
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Record Refund"),
+            "res_model": "isp.payment.refund",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_transaction_id": self.id},
+        }
+
+    def _isp_record_refund(self, note):
+        """Staff decision: the money of this payment taken without access was given back
+        (outside Odoo's payment flow, e.g. an M-Pesa reversal); no access is given. The
+        accounting (the payment Odoo recorded) is staff's, in Invoicing."""
+        self._isp_check_decision()
+        note = (note or "").strip()
+        if not note:
+            raise UserError(self.env._("Say how the money was refunded (reference, date)."))
+        for tx in self:
+            tx_sudo = tx.sudo()
+            if tx_sudo.isp_access_state == "refunded":
+                continue
+            if tx_sudo.isp_access_state != "not_applied":
+                raise UserError(
+                    self.env._(
+                        "%(reference)s is not a payment taken without access.",
+                        reference=tx.reference,
+                    )
+                )
+            tx_sudo.isp_access_state = "refunded"
+            tx._isp_decision_trace(
+                self.env._(
+                    "Payment %(reference)s of %(amount)s: refund recorded by staff, no "
+                    "access given: %(note)s",
+                    reference=tx_sudo.reference,
+                    amount=tx_sudo.currency_id.format(tx_sudo.amount),
+                    note=note,
+                )
+            )
+        return True
 
     def _isp_send_push(self, phone, client_ip=None):
         """Hook: push this draft transaction's payment request to ``phone`` (see

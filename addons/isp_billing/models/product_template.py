@@ -138,12 +138,29 @@ class ProductTemplate(models.Model):
     def _onchange_is_isp_bundle(self):
         if self.is_isp_bundle:
             self.type = "service"
+            # sold by one company, priced in its currency (a product is shared by default)
+            if not self.company_id:
+                self.company_id = self.env.company
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if (
+            values.get("is_isp_bundle")
+            and "company_id" in fields_list
+            and not values.get("company_id")
+        ):
+            values["company_id"] = self.env.company.id
+        return values
 
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
             if vals.get("is_isp_bundle"):
                 vals.setdefault("type", "service")
+                # a bundle belongs to the company creating it, in its currency; only an
+                # explicit company_id=False makes a shared one (which is not sold for money)
+                vals.setdefault("company_id", self.env.company.id)
         return super().create(vals_list)
 
     def _isp_add_duration(self, start):

@@ -7,8 +7,11 @@ from . import test_fulfilment_deferred
 from . import test_device
 from . import test_expiry
 from . import test_multicompany
+from . import test_export_access
 from . import test_secret
 from . import test_payment_transaction
+from . import test_payment_not_applied
+from . import test_bundle_price
 from . import test_access_rights
 from . import test_dashboard
 from . import test_report_revenue
@@ -20,3 +23,4 @@ from . import test_portal
 from . import test_reseller
 from . import test_reseller_concurrency
 from . import test_i18n_sw
+from . import test_rpc_log

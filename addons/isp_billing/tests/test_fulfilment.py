@@ -74,6 +74,34 @@ class TestFulfilment(IspBillingCase):
         self.assertEqual(sub.bundle_id, self.weekly)
         self.assertEqual(len(sub.invoice_ids), 2)
 
+    def test_shorter_purchase_extends_without_replacing_a_longer_plan(self):
+        """Anyone may redeem a voucher or pay for a phone number: a Daily period added to
+        a Weekly plan adds its day and leaves the Weekly plan (speed, devices, router
+        profile) in place; a longer bundle still replaces a shorter one."""
+        with freeze_time("2026-03-01 10:00:00"):
+            sub = self._fulfil(self.customer, self.weekly, "TX-W1").subscription_id
+        with freeze_time("2026-03-02 10:00:00"):
+            daily = self._fulfil(self.customer, self.daily, "ABCD-DAY1", source="voucher")
+        self.assertEqual(daily.subscription_id, sub)
+        self.assertEqual(sub.bundle_id, self.weekly, "the Weekly plan stays")
+        self.assertEqual(str(sub.date_expiry), "2026-03-09 10:00:00")  # 7 days + 1 day
+        self.assertEqual(
+            (str(daily.date_start), str(daily.date_end)),
+            (
+                "2026-03-08 10:00:00",
+                "2026-03-09 10:00:00",
+            ),
+        )
+        self.assertEqual(daily.bundle_id, self.daily, "the purchase says what was bought")
+        # a bundle of the same period is a change of plan; a longer one an upgrade
+        weekly_fast = self._bundle("Weekly fast", 9000, 7, "days", isp_download_kbps=8192)
+        with freeze_time("2026-03-02 11:00:00"):
+            self._fulfil(self.customer, weekly_fast, "TX-W2")
+            self.assertEqual(sub.bundle_id, weekly_fast)
+            self._fulfil(self.customer, self.monthly, "TX-M1")
+        self.assertEqual(sub.bundle_id, self.monthly)
+        self.assertEqual(str(sub.date_expiry), "2026-04-15 10:00:00")  # + 7 days + 30 days
+
     def test_buying_after_expiry_starts_now(self):
         with freeze_time("2026-03-01 10:00:00"):
             first = self._fulfil(self.customer, self.daily, "TX-5")

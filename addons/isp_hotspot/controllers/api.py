@@ -7,17 +7,21 @@ import logging
 import re
 
 import psycopg2
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from odoo import http
 from odoo.exceptions import AccessDenied, AccessError, ConcurrencyError, UserError, ValidationError
 from odoo.http import request
 
+from odoo.addons.isp_billing.exceptions import IspRateLimited
+
 from ..models.isp_hotspot import IspHotspotVoucherRefused
-from ..models.isp_hotspot_attempt import IspHotspotRateLimited
 from .common import (
     client_address,
     hotspot_sudo,
+    remember_payment,
     request_lang,
+    session_payment,
     sign_in,
     signed_in_partner,
     website_company,
@@ -27,6 +31,8 @@ from .openapi import openapi_document
 _logger = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024
+# the header carrying a payment's access token (never the URL: URLs end up in logs)
+ACCESS_TOKEN_HEADER = "X-Access-Token"
 BEARER = re.compile(r"^bearer\s+(.+)$", re.IGNORECASE)
 
 
@@ -105,7 +111,8 @@ def api_route(route, methods, readonly=False):
                 return handler(self, *args, **kwargs)
             except ApiError as error:
                 return error_response(error.status, error.code, error.message, error.headers)
-            except IspHotspotRateLimited as error:
+            except IspRateLimited as error:
+                # this module's limits and the providers' (e.g. the payment push limits)
                 return error_response(429, "rate_limited", error.args[0])
             except IspHotspotVoucherRefused as error:
                 return error_response(VOUCHER_STATUS[error.code], error.code, error.args[0])
@@ -135,6 +142,10 @@ def api_route(route, methods, readonly=False):
             csrf=False,
             sitemap=False,
             readonly=readonly,
+            # bigger bodies are refused before Odoo parses a form (413); JSON bodies are
+            # checked by json_body, which answers the JSON 413
+            max_content_length=MAX_BODY,
+            isp_api=True,
         )(wrapper)
 
     return decorator
@@ -153,8 +164,12 @@ def json_body():
         )
     if (httprequest.content_length or 0) > MAX_BODY:
         raise ApiError(413, "too_large", request.env._("The request body is too large."))
-    data = httprequest.get_data(cache=True)
-    if len(data) > MAX_BODY:
+    try:
+        data = httprequest.get_data(cache=True)
+    except RequestEntityTooLarge:
+        # a body sent without Content-Length (chunked) that goes past the route's cap
+        data = None
+    if data is None or len(data) > MAX_BODY:
         raise ApiError(413, "too_large", request.env._("The request body is too large."))
     try:
         body = json.loads(data or b"null", parse_constant=reject_json_constant)
@@ -243,21 +258,36 @@ class IspHotspotApi(http.Controller):
             ip=field(body, "ip", required=False),
             client_ip=client_address(),
         )
-        token = tx._isp_hotspot_access_token()
+        # this session follows the payment without a token; another client sends the
+        # token in the X-Access-Token header (it expires, see ACCESS_TOKEN_LIFETIME)
+        remember_payment(tx)
         status = hotspot._isp_payment_status(tx)
         return json_response(
             dict(
                 status,
-                access_token=token,
-                status_url=f"/api/payment-status/{tx.reference}/?access_token={token}",
+                access_token=tx._isp_hotspot_access_token(),
+                status_url=f"/api/payment-status/{tx.reference}/",
             ),
             status=201,
         )
 
     @api_route("/api/payment-status/<string:reference>/", ["GET"])
-    def payment_status(self, reference, access_token=None, **kw):
+    def payment_status(self, reference, **kw):
+        if "access_token" in request.httprequest.args:
+            raise ApiError(
+                400,
+                "token_in_url",
+                request.env._(
+                    "Send the access token in the %(header)s header, not in the URL.",
+                    header=ACCESS_TOKEN_HEADER,
+                ),
+            )
         company, hotspot = self._context()
-        tx = hotspot._isp_find_transaction(reference, access_token)
+        tx = hotspot._isp_find_transaction(
+            reference,
+            request.httprequest.headers.get(ACCESS_TOKEN_HEADER),
+            in_session=session_payment(reference),
+        )
         if not tx or tx.company_id != company:
             raise ApiError(404, "not_found", request.env._("No such payment."))
         status = hotspot._isp_payment_status(tx)
@@ -340,17 +370,30 @@ class IspHotspotApi(http.Controller):
     def voucher_redeem(self, **kw):
         body = json_body()
         company, hotspot = self._context()
-        purchase = hotspot._isp_redeem_voucher(
+        purchase, may_sign_in = hotspot._isp_redeem_voucher(
             company,
             field(body, "code"),
             field(body, "phone"),
             mac=field(body, "mac", required=False),
             ip=field(body, "ip", required=False),
             client_ip=client_address(),
+            signed_in=signed_in_partner(company),
         )
+        if not may_sign_in:
+            # another customer's number: credited; its owner signs in with the SMS code
+            return json_response(
+                {
+                    "redeemed": True,
+                    "signed_in": False,
+                    "phone": purchase.partner_id.phone,
+                    "message": hotspot._isp_voucher_credited_message(purchase),
+                },
+                status=201,
+            )
         sign_in(purchase.partner_id)
         return json_response(
-            dict(hotspot._isp_customer_status(purchase.partner_id), redeemed=True), status=201
+            dict(hotspot._isp_customer_status(purchase.partner_id), redeemed=True, signed_in=True),
+            status=201,
         )
 
     @api_route("/api/vouchers/generate/", ["POST"])
@@ -425,6 +468,8 @@ class IspHotspotApi(http.Controller):
         sitemap=False,
         readonly=True,
         save_session=False,
+        max_content_length=MAX_BODY,
+        isp_api=True,
     )
     def not_found(self, path, **kw):
         """Any other path under /api/ (or a route's parameter holding a slash): a JSON 404,

@@ -12,6 +12,11 @@ from odoo.tools import config
 from ..models.isp_hotspot import parse_ip
 
 SESSION_KEY = "isp_hotspot_partner"
+# the references of the payments this browser session started (the last few): the waiting
+# view and the payment status follow them without any token in a URL
+PAYMENTS_KEY = "isp_hotspot_payments"
+# set by a sign-in: the next status view connects the device by itself (see sign_in)
+CONNECT_KEY = "isp_hotspot_connect"
 # The router's variables (see isp_mikrotik's login.html) kept through the whole flow.
 ROUTER_KEYS = (
     "mac",
@@ -158,7 +163,34 @@ def signed_in_partner(company):
 
 def sign_in(partner):
     request.session[SESSION_KEY] = partner.id
+    # the status view that follows connects this device by itself, once (a POST with the
+    # CSRF token: a link to the status page never connects a device)
+    request.session[CONNECT_KEY] = True
 
 
 def sign_out():
     request.session.pop(SESSION_KEY, None)
+    request.session.pop(CONNECT_KEY, None)
+
+
+def connect_offered():
+    """True when this session just signed in: its status view connects the device."""
+    return bool(request.session.get(CONNECT_KEY))
+
+
+def take_connect():
+    """The device is being connected: the status view no longer does it by itself."""
+    request.session.pop(CONNECT_KEY, None)
+
+
+def remember_payment(tx):
+    """This browser session started ``tx``: it may follow it (see ``session_payment``)."""
+    known = request.session.get(PAYMENTS_KEY)
+    known = [ref for ref in known if isinstance(ref, str)][-4:] if isinstance(known, list) else []
+    request.session[PAYMENTS_KEY] = [*known, tx.reference]
+
+
+def session_payment(reference):
+    """True when this browser session started the payment ``reference``."""
+    known = request.session.get(PAYMENTS_KEY)
+    return isinstance(reference, str) and isinstance(known, list) and reference in known

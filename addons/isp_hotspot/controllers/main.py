@@ -8,21 +8,30 @@ from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
 
+from odoo.addons.isp_billing.exceptions import IspRateLimited
+
 from ..models.isp_hotspot_attempt import IspHotspotRateLimited
 from .common import (
     client_address,
+    connect_offered,
     hidden_fields,
     hotspot_sudo,
     query,
+    remember_payment,
     request_lang,
     router_params,
+    session_payment,
     sign_in,
     sign_out,
     signed_in_partner,
+    take_connect,
     website_company,
 )
 
 LANGS = ("en_US", "sw")
+# The page's forms are a few hundred bytes: a bigger body is refused (413) before Odoo
+# parses it.
+MAX_FORM_BODY = 16 * 1024
 
 
 class Page(NamedTuple):
@@ -43,7 +52,14 @@ def typed(value):
 def page_route(path, method="POST", **kw):
     """A route of the captive page: public, not a website route (see ``_setup``)."""
     return http.route(
-        path, type="http", auth="public", methods=[method], website=False, sitemap=False, **kw
+        path,
+        type="http",
+        auth="public",
+        methods=[method],
+        website=False,
+        sitemap=False,
+        max_content_length=MAX_FORM_BODY,
+        **kw,
     )
 
 
@@ -76,6 +92,12 @@ class IspHotspotPage(http.Controller):
             "company_name": None,
             "error": False,
             "info": False,
+            "access": None,
+            "login": None,
+            "router": None,
+            "connection": None,
+            "connect_auto": False,
+            "auto_connect": False,
             **values,
         }
         if view == "buy":
@@ -122,19 +144,19 @@ class IspHotspotPage(http.Controller):
             return self._render(
                 page,
                 "buy",
-                status=400,
+                status=429 if isinstance(error, IspRateLimited) else 400,
                 error=error.args[0],
                 phone=typed(phone),
                 bundle_id=str(bundle_id or ""),
             )
-        return self._redirect(
-            page, "/hotspot/wait", reference=tx.reference, token=tx._isp_hotspot_access_token()
-        )
+        # the waiting view follows the payment through this session: no token in the URL
+        remember_payment(tx)
+        return self._redirect(page, "/hotspot/wait", reference=tx.reference)
 
     @page_route("/hotspot/wait", "GET")
-    def wait(self, reference=None, token=None, **kw):
+    def wait(self, reference=None, **kw):
         page = self._setup(kw)
-        tx = page.hotspot._isp_find_transaction(reference, token)
+        tx = page.hotspot._isp_find_transaction(reference, in_session=session_payment(reference))
         if not tx or tx.company_id != page.company:
             return self._render(
                 page,
@@ -145,14 +167,13 @@ class IspHotspotPage(http.Controller):
         status = page.hotspot._isp_payment_status(tx)
         if status["status"] == "paid":
             sign_in(tx.partner_id)
-            return self._redirect(page, "/hotspot/status", connect="1")
+            return self._redirect(page, "/hotspot/status")
         return self._render(
             page,
             "wait",
             payment=status,
             reference=tx.reference,
-            token=token,
-            phone=tx.partner_id.phone,
+            phone=tx.isp_phone or tx.partner_id.phone,
         )
 
     # ------------------------------------------------------------------ vouchers
@@ -161,13 +182,14 @@ class IspHotspotPage(http.Controller):
     def voucher(self, code=None, phone=None, **kw):
         page = self._setup(kw)
         try:
-            purchase = page.hotspot._isp_redeem_voucher(
+            purchase, may_sign_in = page.hotspot._isp_redeem_voucher(
                 page.company,
                 code,
                 phone,
                 mac=page.params.get("mac"),
                 ip=page.params.get("ip"),
                 client_ip=client_address(),
+                signed_in=signed_in_partner(page.company),
             )
         except UserError as error:
             return self._render(
@@ -178,8 +200,16 @@ class IspHotspotPage(http.Controller):
                 voucher_code=page.hotspot._isp_voucher_code(code),
                 phone=typed(phone),
             )
+        if not may_sign_in:
+            # the number is another customer's: credited, not signed in (sign-in by SMS code)
+            return self._render(
+                page,
+                "buy",
+                info=page.hotspot._isp_voucher_credited_message(purchase),
+                phone=purchase.partner_id.phone,
+            )
         sign_in(purchase.partner_id)
-        return self._redirect(page, "/hotspot/status", connect="1")
+        return self._redirect(page, "/hotspot/status")
 
     # ------------------------------------------------------------------ sign-in
 
@@ -204,7 +234,7 @@ class IspHotspotPage(http.Controller):
         except UserError as error:
             return self._render(page, "code", status=400, error=error.args[0], phone=typed(phone))
         sign_in(partner)
-        return self._redirect(page, "/hotspot/status", connect="1")
+        return self._redirect(page, "/hotspot/status")
 
     @page_route("/hotspot/signout")
     def signout(self, **kw):
@@ -215,15 +245,38 @@ class IspHotspotPage(http.Controller):
     # ------------------------------------------------------------------ status
 
     @page_route("/hotspot/status", "GET")
-    def status(self, connect=None, **kw):
+    def status(self, **kw):
+        """The customer's account: only read. Connecting this device (registering it,
+        logging it in on the router) is the POST below; the view right after a sign-in
+        submits it by itself (``connect_offered``)."""
+        page = self._setup(kw)
+        partner = signed_in_partner(page.company)
+        if not partner:
+            return self._redirect(page, "/hotspot")
+        customer = page.hotspot._isp_customer_status(partner)
+        return self._render(
+            page,
+            "status",
+            partner=partner,
+            customer=customer,
+            connection=page.hotspot._isp_connection_state(customer),
+            connect_auto=connect_offered(),
+        )
+
+    @page_route("/hotspot/status")
+    def connect(self, **kw):
+        """Connect this device (POST, CSRF token checked): register it on the customer's
+        account and log it in on the router (server-side), else post the login to the
+        router's own login URL when it is one of the company's routers."""
         page = self._setup(kw)
         company, hotspot, params, _lang = page
         partner = signed_in_partner(company)
         if not partner:
             return self._redirect(page, "/hotspot")
+        take_connect()
         access = login = router = None
         subscription = hotspot._isp_active_subscription(partner)
-        if params.get("mac") and subscription and connect:
+        if params.get("mac") and subscription:
             access = hotspot._isp_verify_access(
                 partner,
                 params["mac"],
@@ -234,18 +287,25 @@ class IspHotspotPage(http.Controller):
                 router = hotspot._isp_router_login(
                     subscription, params.get("nas"), params.get("ip"), params["mac"]
                 )
-                if not (router and router["ok"]):
-                    login = hotspot._isp_login_form(subscription, params)
-        return self._render(
+                # the router's own login form: instead of the server-side login, or as a
+                # manual fallback while the router's API cannot be reached
+                if router is None or router.get("state") == "pending":
+                    login = hotspot._isp_login_form(subscription, params, company)
+        customer = hotspot._isp_customer_status(partner)
+        response = self._render(
             page,
             "status",
             partner=partner,
-            customer=hotspot._isp_customer_status(partner),
+            customer=customer,
             access=access,
             login=login,
             router=router,
-            auto_connect=bool(connect and login),
+            connection=hotspot._isp_connection_state(customer, access, router, login),
+            auto_connect=bool(login and router is None and not login.get("unknown")),
         )
+        # the router login form holds the hotspot password (or its CHAP answer)
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @page_route("/hotspot/device/remove")
     def device_remove(self, device_mac=None, **kw):

@@ -93,12 +93,19 @@ def openapi_document():
         },
         "/api/payment-status/{reference}/": {
             "get": {
-                "summary": "Follow a payment (access token from initiate-payment)",
+                "summary": "Follow a payment: from the session that started it, or with the "
+                "access_token of initiate-payment in the X-Access-Token header (never in the "
+                "URL; it expires 6 hours after the payment started)",
                 "parameters": [
                     _path_param("reference"),
-                    _query_param("access_token", required=True),
+                    {
+                        "name": "X-Access-Token",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
                 ],
-                "responses": {**_ok("Payment state"), **_errors(404)},
+                "responses": {**_ok("Payment state"), **_errors(400, 404)},
             }
         },
         "/api/verify-access/": {
@@ -165,7 +172,13 @@ def openapi_document():
                     ["code", "phone"],
                 ),
                 "responses": {
-                    **_ok("Redeemed: the customer's status, signed in on this session", "201"),
+                    **_ok(
+                        "Redeemed. A new customer, or the one signed in on this session: "
+                        "its status, signed_in true. Another customer's number: credited, "
+                        "signed_in false, only phone and message (its owner signs in with "
+                        "the SMS code, /api/login-code/)",
+                        "201",
+                    ),
                     **_errors(400, 404, 409, 413, 415, 429),
                 },
             }

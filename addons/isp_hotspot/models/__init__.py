@@ -1,3 +1,4 @@
+from . import account_tax
 from . import isp_hotspot_attempt
 from . import isp_hotspot_login_code
 from . import isp_hotspot
@@ -9,3 +10,4 @@ from . import product_product
 from . import product_template
 from . import res_company
 from . import res_config_settings
+from . import ir_http

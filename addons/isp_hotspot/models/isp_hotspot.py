@@ -4,6 +4,7 @@ import logging
 import re
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -79,6 +80,64 @@ def chap_password(password, chap_id, chap_challenge):
     return hashlib.md5(data).hexdigest()  # noqa: S324 - RouterOS' CHAP is MD5 by definition
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+LOGIN_HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)$")
+
+
+def login_origin(url):
+    """(scheme, host, port) of a router's login URL (``link-login-only``), or None."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname or parts.username or parts.password:
+        return None
+    return scheme, parts.hostname.lower().rstrip("."), port or DEFAULT_PORTS[scheme]
+
+
+def parse_login_host(entry):
+    """An allowed hotspot login address: ``(scheme or None, host, port or None)``, where
+    ``entry`` is a host ("10.5.50.1", "[fd00::1]", "login.example.net:8080": http or https)
+    or an origin ("https://login.example.net"); None when malformed."""
+    if not isinstance(entry, str) or not entry.strip() or not entry.isprintable():
+        return None
+    entry = entry.strip()
+    if "://" in entry:
+        origin = login_origin(entry)
+        parts = urlsplit(entry)
+        if not origin or parts.path not in ("", "/") or parts.query or parts.fragment:
+            return None
+        return origin
+    try:
+        parts = urlsplit(f"//{entry}")
+        port = parts.port
+    except ValueError:
+        return None
+    netloc_host = parts.netloc.rsplit(":", 1)[0] if port else parts.netloc
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    if not parts.hostname or not LOGIN_HOST.match(netloc_host):
+        return None
+    return None, parts.hostname.lower().rstrip("."), port
+
+
+def login_host_allows(entry, origin):
+    """True when the allowed address ``entry`` (see parse_login_host) covers ``origin``."""
+    allowed = parse_login_host(entry)
+    if not allowed or not origin:
+        return False
+    scheme, host, port = allowed
+    if host != origin[1]:
+        return False
+    if scheme:
+        return (scheme, port) == (origin[0], origin[2])
+    return origin[2] == (port or DEFAULT_PORTS[origin[0]])
+
+
 class IspHotspot(models.AbstractModel):
     """The captive page's and the JSON API's business: the controllers parse and answer,
     this model decides. Methods are called with sudo() from the public entry points and
@@ -139,28 +198,37 @@ class IspHotspot(models.AbstractModel):
 
     @api.model
     def _isp_bundle_values(self, bundles, company):
-        currency = company.currency_id
+        """What the page and the API show of the bundles ``company`` can sell: the price is
+        the customer price (``product.product._isp_customer_price``: taxes included, in the
+        company's currency), the amount a payment asks for. Bundles the company cannot sell
+        for money (no company, another currency) are left out."""
         result = []
         for bundle in bundles:
+            if bundle._isp_sale_error(company):
+                continue
             template = bundle.product_tmpl_id
+            price, currency = bundle._isp_customer_price(None, company)
+            # the saving is computed on list prices: shown in customer prices, at this
+            # bundle's tax ratio
+            saving = (
+                currency.round(template.isp_saving * price / bundle.lst_price)
+                if template.isp_saving and bundle.lst_price
+                else 0.0
+            )
             result.append(
                 {
                     "id": bundle.id,
                     "name": bundle.name,
                     "description": template.isp_marketing_description or "",
-                    "price": bundle.lst_price,
-                    "price_text": self._isp_money(bundle.lst_price, currency),
+                    "price": price,
+                    "price_text": self._isp_money(price, currency),
                     "currency": currency.name,
                     "duration_value": template.isp_duration_value,
                     "duration_unit": template.isp_duration_unit,
                     "duration_hours": template.isp_duration_hours,
                     "duration_text": self._isp_duration_text(template),
-                    "saving": template.isp_saving,
-                    "saving_text": (
-                        self._isp_money(template.isp_saving, currency)
-                        if template.isp_saving
-                        else ""
-                    ),
+                    "saving": saving,
+                    "saving_text": self._isp_money(saving, currency) if saving else "",
                     "data_cap_mb": template.isp_data_cap_mb,
                     "device_limit": template.isp_device_limit,
                 }
@@ -278,9 +346,12 @@ class IspHotspot(models.AbstractModel):
         but the attempt counters."""
         e164 = self._isp_phone(company, phone)
         bundle = self._isp_bundle(company, bundle_id)
+        # a bundle the company cannot sell (no company, another currency) is refused here,
+        # before any transaction or push: never after the money is taken
+        price, _currency = bundle._isp_customer_price(None, company)
         mac = self._isp_mac(mac)
         ip = self._isp_ip(ip)
-        providers = self._isp_providers(company, bundle.lst_price)
+        providers = self._isp_providers(company, price)
         if provider_id:
             try:
                 provider_id = int(provider_id)
@@ -295,7 +366,13 @@ class IspHotspot(models.AbstractModel):
         self._isp_rate("payment_phone", e164)
         self._isp_rate("payment_ip", client_ip, company)
         with self.env.cr.savepoint():
-            partner = self.env["res.partner"]._isp_find_or_create_customer(e164, company)
+            # no partner is created for a typed number: a new payer's transaction is the
+            # public partner's with the number in ``isp_phone``, and isp_billing creates the
+            # customer when the payment is confirmed
+            partner = self._isp_customer(company, e164)
+            # what this customer's invoice will total (a fiscal position of theirs applies;
+            # a new customer's price otherwise): the amount the fulfilment requires
+            price, currency = bundle._isp_customer_price(partner or None, company)
             tx = self.env["payment.transaction"].create(
                 {
                     "provider_id": provider.id,
@@ -303,9 +380,10 @@ class IspHotspot(models.AbstractModel):
                     "reference": self.env["payment.transaction"]._compute_reference(
                         provider.code, prefix=f"HS{secrets.token_hex(4).upper()}"
                     ),
-                    "amount": bundle.lst_price,
-                    "currency_id": company.currency_id.id,
-                    "partner_id": partner.id,
+                    "amount": price,
+                    "currency_id": currency.id,
+                    "partner_id": partner.id or self.env.ref("base.public_partner").id,
+                    "isp_phone": e164,
                     "operation": "online_direct",
                     "isp_bundle_id": bundle.id,
                     "isp_hotspot_mac": mac,
@@ -316,16 +394,23 @@ class IspHotspot(models.AbstractModel):
         return tx
 
     @api.model
-    def _isp_find_transaction(self, reference, token):
-        """The hotspot transaction ``reference`` when ``token`` is its access token."""
-        if not isinstance(reference, str) or not isinstance(token, str) or len(reference) > 64:
-            return self.env["payment.transaction"]
-        tx = self.env["payment.transaction"].search(
+    def _isp_find_transaction(self, reference, token=None, in_session=False):
+        """The hotspot transaction ``reference`` when ``token`` is its access token (not
+        expired), or when the caller's browser session started it (``in_session``: the
+        controller's word) less than the token's lifetime ago."""
+        Transaction = self.env["payment.transaction"]
+        if not isinstance(reference, str) or len(reference) > 64 or not (token or in_session):
+            return Transaction
+        tx = Transaction.search(
             [("reference", "=", reference), ("isp_bundle_id", "!=", False)], limit=1
         )
-        if tx and tx._isp_hotspot_check_token(token):
+        if not tx:
+            return Transaction
+        if in_session and tx._isp_hotspot_recent():
             return tx
-        return self.env["payment.transaction"]
+        if token and tx._isp_hotspot_check_token(token):
+            return tx
+        return Transaction
 
     @api.model
     def _isp_payment_status(self, tx):
@@ -360,28 +445,37 @@ class IspHotspot(models.AbstractModel):
                 time_left=subscription.time_left or "",
             )
         elif tx.state == "done":
+            # money taken without access (isp_billing flags it for staff): never "try again"
             values.update(
-                status="failed",
-                message=tx.state_message
-                or self.env._("Payment received but not applied. Please contact us."),
+                status="not_applied",
+                message=self.env._(
+                    "Your payment %(reference)s was received but gave no access: "
+                    "%(reason)s Do not pay again: we will give you the access or refund you.",
+                    reference=tx.reference,
+                    reason=tx.isp_not_applied_reason
+                    or self.env._("it could not be applied to this bundle."),
+                ),
             )
         elif tx.state == "cancel":
             values.update(
                 status="cancelled",
                 message=self._isp_plain_reason(tx.state_message)
+                or tx.isp_public_message
                 or self.env._("The payment was cancelled. Nothing was charged."),
             )
         else:
             values.update(
                 status="failed",
                 message=self._isp_plain_reason(tx.state_message)
+                or tx.isp_public_message
                 or self.env._("The payment did not go through."),
             )
         return values
 
     @api.model
     def _isp_plain_reason(self, text):
-        """The provider's message in the customer's words where we recognise it."""
+        """The provider's message in the customer's words where we recognise it, else ""
+        (the provider's own text is for staff: it never reaches the page)."""
         lowered = (text or "").lower()
         if "insufficient" in lowered or "balance" in lowered:
             return self.env._("Not enough money on your mobile money account. Nothing was charged.")
@@ -389,7 +483,7 @@ class IspHotspot(models.AbstractModel):
             return self.env._("You did not answer the payment request in time. Try again.")
         if "cancel" in lowered:
             return self.env._("You cancelled the payment on your phone. Nothing was charged.")
-        return text or ""
+        return ""
 
     # ------------------------------------------------------------------ access
 
@@ -529,13 +623,25 @@ class IspHotspot(models.AbstractModel):
         return text if text.isprintable() else ""
 
     @api.model
-    def _isp_redeem_voucher(self, company, code, phone, mac=None, ip=None, client_ip=None):
-        """Redeem a voucher for ``phone`` through isp_billing's ``isp.voucher._isp_redeem``:
-        returns the isp.purchase. A refusal raises IspHotspotVoucherRefused (its ``code``
-        says why: invalid_code, voucher_unknown, voucher_used, voucher_void,
-        voucher_expired) or IspHotspotRateLimited (too many failures); bad input a
-        UserError. Nothing changes on a refusal but the attempt counters, which the caller
-        commits by answering normally (isp_billing's brute-force limit counts them)."""
+    def _isp_redeem_voucher(
+        self, company, code, phone, mac=None, ip=None, client_ip=None, signed_in=None
+    ):
+        """Redeem a voucher for ``phone`` through isp_billing's ``isp.voucher._isp_redeem``.
+        Returns ``(purchase, sign_in)``: the isp.purchase, and whether the redeemer may be
+        signed in as its customer.
+
+        A voucher may credit any phone number, but holding a code proves nothing about
+        owning the number: when the number is an existing customer's (and this session is
+        not already signed in as that customer, ``signed_in``), the customer gets the time
+        but the redeemer's device is not registered on their account and ``sign_in`` is
+        False; the owner signs in with the SMS code to use it on a device. A customer this
+        redemption creates may be signed in.
+
+        A refusal raises IspHotspotVoucherRefused (its ``code`` says why: invalid_code,
+        voucher_unknown, voucher_used, voucher_void, voucher_expired) or
+        IspHotspotRateLimited (too many failures); bad input a UserError. Nothing changes
+        on a refusal but the attempt counters, which the caller commits by answering
+        normally (isp_billing's brute-force limit counts them)."""
         if not isinstance(code, str) or not code.strip():
             raise IspHotspotVoucherRefused(
                 "invalid_code", self.env._("Enter the voucher code printed on your card.")
@@ -544,23 +650,42 @@ class IspHotspot(models.AbstractModel):
         mac = self._isp_mac(mac)
         ip = self._isp_ip(ip)
         self._isp_rate("voucher_ip", client_ip, company)
+        existing = self._isp_customer(company, e164)
+        owner_proven = not existing or existing == signed_in
         Voucher = self.env["isp.voucher"].with_company(company)
         refusal = None
         with self.env.cr.savepoint():
             try:
-                purchase = Voucher._isp_redeem(code.strip(), e164, mac=mac, ip=ip, company=company)
+                purchase = Voucher._isp_redeem(
+                    code.strip(),
+                    e164,
+                    mac=mac,
+                    ip=ip,
+                    company=company,
+                    register_device=owner_proven,
+                )
             except IspVoucherRefused as error:
                 # isp_billing wrote the failed attempt (and nothing else) just before
                 # raising: keep it, it is what the brute-force limit counts. Any other error
                 # rolls the savepoint back.
                 refusal = error
         if not refusal:
-            return purchase
+            return purchase, owner_proven
         if refusal.result == "blocked":
             raise IspHotspotRateLimited(refusal.args[0]) from refusal
         raise IspHotspotVoucherRefused(
             VOUCHER_REFUSALS[refusal.result], refusal.args[0]
         ) from refusal
+
+    @api.model
+    def _isp_voucher_credited_message(self, purchase):
+        """What the redeemer of a voucher credited to an existing customer's number (not
+        signed in as them) is told: where the time went and how the owner uses it."""
+        return self.env._(
+            "The voucher was added to the account of %(phone)s. To use it on this device, "
+            "sign in with the code we send by SMS to that number.",
+            phone=purchase.partner_id.phone,
+        )
 
     # ------------------------------------------------------------------ vouchers (admin API)
 
@@ -682,12 +807,52 @@ class IspHotspot(models.AbstractModel):
         return subscription._isp_router_hotspot_login(nas, ip, mac)
 
     @api.model
-    def _isp_login_form(self, subscription, params):
+    def _isp_connection_state(self, customer, access=None, router=None, login=None):
+        """What the status view may truthfully say about this device:
+
+        - ``online``: the router accepted the server-side login;
+        - ``pending``: paid, but the router cannot be reached: the access follows (the page
+          tries again by itself);
+        - ``refused``: the router refused (``router["message"]`` says why);
+        - ``denied``: refused before the router (device limit, data cap: ``access``);
+        - ``connecting``: the page posts the login to the router's own login URL;
+        - ``unknown_router``: that login URL is not one of the company's routers': no login
+          is sent;
+        - ``active`` / ``none``: nothing was tried for this device; a bundle or none."""
+        if access and not access["granted"]:
+            return "denied"
+        if router:
+            return router.get("state") or ("online" if router["ok"] else "refused")
+        if login:
+            return "unknown_router" if login.get("unknown") else "connecting"
+        return "active" if customer["active"] else "none"
+
+    @api.model
+    def _isp_login_allowed(self, company, url, nas=None):
+        """True when ``url`` (the page's ``link-login-only``) is the login address of one of
+        ``company``'s hotspot routers: the company's setting, and the routers' addresses
+        from isp_billing's hook ``res.company._isp_hotspot_login_hosts`` (of the router
+        ``nas`` only when the page names one). Scheme, host and port must match."""
+        origin = login_origin(url)
+        if not origin:
+            return False
+        company = company.sudo()
+        entries = company._isp_hotspot_login_host_entries()
+        entries += company._isp_hotspot_login_hosts(nas=nas)
+        return any(login_host_allows(entry, origin) for entry in entries)
+
+    @api.model
+    def _isp_login_form(self, subscription, params, company):
         """The form the browser posts to the router's ``link-login-only``: user name,
-        password (http-chap: MD5 of chap-id + password + chap-challenge) and ``dst``."""
+        password (http-chap: MD5 of chap-id + password + chap-challenge) and ``dst``.
+        Only to one of ``company``'s routers (``_isp_login_allowed``): for any other
+        address ``{"unknown": True, "host": ...}``, without the login or the password."""
         url = params.get("link-login-only")
         if not subscription or not url:
             return None
+        if not self._isp_login_allowed(company, url, params.get("nas")):
+            parts = urlsplit(url)
+            return {"unknown": True, "host": f"{parts.scheme}://{parts.netloc}"}
         password = subscription.sudo().password or ""
         if params.get("chap-id"):
             password = chap_password(password, params["chap-id"], params.get("chap-challenge"))

@@ -1,10 +1,11 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+
+from odoo.addons.isp_billing.exceptions import IspRateLimited
 
 
-class IspHotspotRateLimited(UserError):
+class IspHotspotRateLimited(IspRateLimited):
     """Too many attempts of one kind from one phone number or address."""
 
 
@@ -21,6 +22,11 @@ class IspHotspotAttempt(models.Model):
     kind = fields.Char(required=True, readonly=True)
     key = fields.Char(required=True, readonly=True)
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    # the company whose page or API counted the attempt (the callers' env is the website's
+    # company): what the multi-company record rule reads, not part of the limit's key
+    company_id = fields.Many2one(
+        "res.company", readonly=True, default=lambda self: self.env.company
+    )
 
     _kind_key_date_idx = models.Index("(kind, key, date DESC)")
     _date_idx = models.Index("(date)")

@@ -1,7 +1,14 @@
+import time
+from datetime import timedelta
+
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.tools import consteq
+from odoo.tools.misc import hmac
 
-from odoo.addons.payment import utils as payment_utils
+# How long the payer can follow a hotspot payment (its status signs the paying device in):
+# the access token, and the paying browser's session, stop working after this.
+ACCESS_TOKEN_LIFETIME = timedelta(hours=6)
 
 
 class PaymentTransaction(models.Model):
@@ -10,15 +17,39 @@ class PaymentTransaction(models.Model):
     isp_hotspot_mac = fields.Char(string="Hotspot Device MAC", readonly=True)
     isp_hotspot_ip = fields.Char(string="Hotspot Device Address", readonly=True)
 
-    def _isp_hotspot_access_token(self):
-        self.ensure_one()
-        return payment_utils.generate_access_token("isp-hotspot", self.reference, env=self.env)
+    def _isp_hotspot_token_signature(self, issued):
+        return hmac(self.env(su=True), "isp-hotspot-status", f"{self.reference}:{issued}")
 
-    def _isp_hotspot_check_token(self, token):
+    def _isp_hotspot_access_token(self, now=None):
+        """``<issued at, hex seconds>.<HMAC of the reference and that time>``: it follows
+        this payment (and signs the paying device in once paid) for
+        ``ACCESS_TOKEN_LIFETIME`` after it was issued. Sent in a header, never in a URL."""
         self.ensure_one()
-        return bool(token) and payment_utils.check_access_token(
-            token, "isp-hotspot", self.reference
-        )
+        issued = int(now if now is not None else time.time())
+        return f"{issued:x}.{self._isp_hotspot_token_signature(issued)}"
+
+    def _isp_hotspot_check_token(self, token, now=None):
+        """True when ``token`` is this payment's and was issued less than
+        ``ACCESS_TOKEN_LIFETIME`` ago."""
+        self.ensure_one()
+        if not isinstance(token, str) or len(token) > 100 or token.count(".") != 1:
+            return False
+        issued, signature = token.split(".")
+        try:
+            issued = int(issued, 16)
+        except ValueError:
+            return False
+        if not consteq(signature, self._isp_hotspot_token_signature(issued)):
+            return False
+        age = (now if now is not None else time.time()) - issued
+        return 0 <= age <= ACCESS_TOKEN_LIFETIME.total_seconds()
+
+    def _isp_hotspot_recent(self, now=None):
+        """True while the payment can still be followed (``ACCESS_TOKEN_LIFETIME`` after its
+        creation): the limit of the paying browser's session, which needs no token."""
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        return bool(self.create_date) and now - self.create_date <= ACCESS_TOKEN_LIFETIME
 
     def _isp_hotspot_push(self, phone, client_ip=None):
         """Ask the provider to push the payment request to ``phone`` (direct flow). The

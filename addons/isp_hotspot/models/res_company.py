@@ -1,4 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .isp_hotspot import parse_login_host
 
 
 class ResCompany(models.Model):
@@ -37,12 +40,38 @@ class ResCompany(models.Model):
         "0: no limit.",
     )
 
+    isp_hotspot_login_hosts = fields.Text(
+        string="Hotspot Login Addresses",
+        help="The routers' hotspot login addresses (their link-login-only) the captive page "
+        "may send a customer's hotspot login to, one a line or comma-separated: a host "
+        "(10.5.50.1, login.example.net:8080: http or https) or an origin "
+        "(https://login.example.net). The routers of ISP → Routers are added to these. A "
+        "login page of any other host gets no login: the page says the router is unknown.",
+    )
+
     _isp_hotspot_ip_limits_not_negative = models.Constraint(
         "CHECK(isp_hotspot_ip_payment_limit >= 0 AND isp_hotspot_ip_code_limit >= 0 "
         "AND isp_hotspot_ip_signin_limit >= 0 AND isp_hotspot_ip_voucher_limit >= 0 "
         "AND isp_hotspot_ip_lookup_limit >= 0)",
         "Per-address limits cannot be negative.",
     )
+
+    @api.constrains("isp_hotspot_login_hosts")
+    def _check_isp_hotspot_login_hosts(self):
+        for company in self:
+            for entry in company._isp_hotspot_login_host_entries():
+                if not parse_login_host(entry):
+                    raise ValidationError(
+                        self.env._(
+                            "%(entry)s is not a hotspot login address: write a host name or "
+                            "IP address (with :port if not 80/443), or an http(s):// origin.",
+                            entry=entry[:80],
+                        )
+                    )
+
+    def _isp_hotspot_login_host_entries(self):
+        self.ensure_one()
+        return (self.isp_hotspot_login_hosts or "").replace(",", " ").split()
 
     def write(self, vals):
         if {"name", "currency_id"} & set(vals):

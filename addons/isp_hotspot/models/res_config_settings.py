@@ -19,3 +19,6 @@ class ResConfigSettings(models.TransientModel):
     isp_hotspot_ip_lookup_limit = fields.Integer(
         related="company_id.isp_hotspot_ip_lookup_limit", readonly=False
     )
+    isp_hotspot_login_hosts = fields.Text(
+        related="company_id.isp_hotspot_login_hosts", readonly=False
+    )

@@ -17,6 +17,9 @@ class HotspotCase(HttpCase):
         # are stateless, and the captive page keeps its customer in the session)
         cls.startClassPatcher(patch.dict(config.options, {"dbfilter": f"^{get_db_name()}$"}))
         cls.company = cls.env["website"].get_current_website().company_id
+        # the routers' login address of the tests' link-login-only (the page posts the
+        # hotspot login to no other host)
+        cls.company.isp_hotspot_login_hosts = "10.5.50.1"
         cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[cls.company.id]))
         cls.daily = cls._bundle("HS Daily", 1000, 1, "days", 1)
         cls.weekly = cls._bundle("HS Weekly", 6000, 7, "days", 2, devices=2)

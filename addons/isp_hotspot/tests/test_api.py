@@ -84,10 +84,45 @@ class TestHotspotApi(HotspotCase):
                 self.assertError(self.api(method, path), 404, "not_found")
 
     def test_payment_status_needs_token(self):
+        # a token in the URL (where logs keep it) is refused, not looked at
         self.assertError(
-            self.api("GET", "/api/payment-status/HS-1/?access_token=nope"), 404, "not_found"
+            self.api("GET", "/api/payment-status/HS-1/?access_token=nope"), 400, "token_in_url"
         )
         self.assertError(self.api("GET", "/api/payment-status/HS-1/"), 404, "not_found")
+        self.assertError(
+            self.api("GET", "/api/payment-status/HS-1/", headers={"X-Access-Token": "1.x"}),
+            404,
+            "not_found",
+        )
+
+    def test_oversized_bodies_refused_before_parsing(self):
+        big = "x" * (100 * 1024)
+        for content_type, data in (
+            ("application/json", '{"phone": "%s"}' % big),
+            ("application/x-www-form-urlencoded", f"phone={big}"),
+        ):
+            with self.subTest(content_type=content_type):
+                response = self.api(
+                    "POST", "/api/login-code/", raw=data, headers={"Content-Type": content_type}
+                )
+                self.assertError(response, 413, "too_large")
+        self.assertFalse(self.sent_codes)
+        page = self.url_open("/hotspot/signin", data={"phone": big}, method="POST")
+        self.assertEqual(page.status_code, 413)
+
+    def test_login_code_creates_no_partner_and_answers_alike(self):
+        partners = self.env["res.partner"].with_context(active_test=False).search_count([])
+        known = self.api("POST", "/api/login-code/", {"phone": "0713987654"})
+        unknown = self.api("POST", "/api/login-code/", {"phone": "0713000999"})
+        self.assertEqual((known.status_code, unknown.status_code), (202, 202))
+        self.assertEqual(
+            known.json()["message"].replace("+255713987654", "N"),
+            unknown.json()["message"].replace("+255713000999", "N"),
+        )
+        self.assertEqual([phone for phone, _code in self.sent_codes], ["+255713987654"])
+        self.assertEqual(
+            self.env["res.partner"].with_context(active_test=False).search_count([]), partners
+        )
 
     def test_customer_data_needs_sign_in(self):
         for method, path, body in (

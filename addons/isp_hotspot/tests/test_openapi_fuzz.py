@@ -113,18 +113,22 @@ class TestHotspotApiFuzz(HotspotCase):
         @st.composite
         def build(draw):
             url = path
-            query = {}
+            query, headers = {}, {}
             for param in params:
                 schema = param["schema"]
                 if param["in"] == "path":
                     value = draw(self.value(param["name"], schema) | st.text(max_size=30))
                     url = url.replace("{%s}" % param["name"], quote(str(value), safe="") or "x")
+                elif param["in"] == "header":
+                    if param["required"] or draw(st.booleans()):
+                        value = draw(st.from_regex(r"[ -~]{0,40}", fullmatch=True))
+                        headers[param["name"]] = value
                 elif param["required"] or draw(st.booleans()):
                     value = draw(self.value(param["name"], schema) | st.text(max_size=12))
                     query[param["name"]] = value
             if query:
                 url = f"{url}?{urlencode(query)}"
-            headers, data = {}, None
+            data = None
             if "requestBody" in operation:
                 schema = operation["requestBody"]["content"]["application/json"]["schema"]
                 data, content_type = draw(self.body(schema))

@@ -106,8 +106,18 @@ class TestHotspotPage(HotspotCase):
         self.assertEqual(status.status_code, 200)
         self.assertEqual(urlsplit(status.url).path, "/hotspot/status")
         self.assertEqual(parse_qs(urlsplit(status.url).query)["mac"], ["3A:1F:6C:88:21:D4"])
+        # the status view (GET) only reads: it offers the connect form (POST, CSRF), which
+        # submits itself right after the sign-in
+        self.assertFalse(self.amina.isp_device_ids)
+        self.assertRegex(status.text, r'<form [^>]*action="/hotspot/status"[^>]*data-auto="1"')
+        self.assertNotIn('name="password"', status.text)
+        status = self.post("/hotspot/status", {}, status.text)
+        self.assertEqual(status.status_code, 200)
         text = status.text
-        self.assertIn("You are online", text)
+        # no router API here (no nas): the page posts the login to the router's own URL and
+        # does not claim the device is online
+        self.assertIn("Connecting this device", text)
+        self.assertNotIn("You are online", text)
         self.assertIn("HS Weekly", text)
         # the device is registered and the router login form is ready (CHAP)
         subscription = self.amina.isp_subscription_ids

@@ -69,6 +69,7 @@ class TestHotspotVoucher(HotspotCase):
         self.assertEqual(response.status_code, 201, response.text)
         status = response.json()
         self.assertTrue(status["redeemed"])
+        self.assertTrue(status["signed_in"], "a customer this redemption created")
         self.assertTrue(status["active"])
         self.assertEqual((status["phone"], status["bundle"]), ("+255655123456", "HS Daily"))
         self.assertTrue(status["access_until"])
@@ -93,6 +94,64 @@ class TestHotspotVoucher(HotspotCase):
         self.assertEqual(self.subscriptions(), subscriptions)
         self.assertEqual(voucher.partner_id, partner)
         self.assertFalse(self.env["res.partner"].search([("phone", "=", "+255655999000")]))
+
+    def test_another_customers_number_is_credited_not_signed_in(self):
+        """The attack: redeem a (cheap, Daily) voucher with someone else's number to be
+        signed in as them. The voucher credits Amina, on her Weekly plan; the redeemer's
+        session stays its own, and Amina signs in with her SMS code to use the time."""
+        subscription = self.amina.isp_subscription_ids
+        expiry = subscription.date_expiry
+        amina_device = self.env["isp.device"].create(
+            {"partner_id": self.amina.id, "mac": "02:AA:00:00:00:01"}
+        )
+        # the attacker is signed in as their own new customer first
+        response = self.redeem(self.codes[0].code, "0655 123 456", mac="3A:1F:6C:88:21:D4")
+        self.assertTrue(response.json()["signed_in"])
+        voucher = self.codes[1]
+        response = self.redeem(voucher.code, "0713 987 654", mac="3a-1f-6c-88-21-d4")
+        self.assertEqual(response.status_code, 201, response.text)
+        self.assertEqual(
+            response.json(),
+            {
+                "redeemed": True,
+                "signed_in": False,
+                "phone": "+255713987654",
+                "message": "The voucher was added to the account of +255713987654. To use "
+                "it on this device, sign in with the code we send by SMS to that number.",
+            },
+        )
+        # Amina is credited: one day more, still on her Weekly plan
+        self.assertEqual(subscription.bundle_id, self.weekly)
+        self.assertEqual(subscription.date_expiry, expiry + timedelta(days=1))
+        self.assertEqual((voucher.state, voucher.partner_id), ("redeemed", self.amina))
+        self.assertEqual(voucher.mac, "3A:1F:6C:88:21:D4", "the redeemer's device is recorded")
+        # the redeemer's device is not registered on Amina's account
+        self.assertFalse(voucher.device_id)
+        self.assertEqual(self.amina.with_context(active_test=False).isp_device_ids, amina_device)
+        # the session is still the attacker's: nothing of Amina's can be read or changed
+        self.assertEqual(self.api("GET", "/api/user-status/0655123456/").status_code, 200)
+        self.assertError(self.api("GET", "/api/user-status/0713987654/"), 403, "forbidden")
+        self.assertError(self.api("GET", "/api/devices/0713987654/"), 403, "forbidden")
+        removal = {"phone": "0713987654", "mac": amina_device.mac}
+        self.assertError(self.api("POST", "/api/devices/remove/", removal), 403, "forbidden")
+        self.assertTrue(amina_device.active)
+        # Amina proves her number: she is signed in and sees the time added
+        status = self.sign_in_api("0713987654")
+        self.assertEqual(status["bundle"], "HS Weekly")
+        self.assertEqual(
+            status["access_until"], fields.Datetime.to_string(expiry + timedelta(days=1))
+        )
+
+    def test_signed_in_customer_redeems_for_their_own_number(self):
+        """A session signed in as the number's customer (SMS code) is signed in still, and
+        the device is registered on its account."""
+        self.sign_in_api("0713987654")
+        response = self.redeem(self.codes[2].code, "0713987654", mac="3A:1F:6C:88:21:D5")
+        self.assertEqual(response.status_code, 201, response.text)
+        status = response.json()
+        self.assertTrue(status["signed_in"])
+        self.assertEqual((status["phone"], status["bundle"]), ("+255713987654", "HS Weekly"))
+        self.assertEqual(self.amina.isp_device_ids.mac, "3A:1F:6C:88:21:D5")
 
     def test_refused_codes_change_nothing(self):
         void, used = self.codes[1], self.codes[3]
@@ -317,7 +376,16 @@ class TestHotspotVoucher(HotspotCase):
         self.assertEqual(response.status_code, 200, response.text[:300])
         self.assertEqual(urlsplit(response.url).path, "/hotspot/status")
         self.assertEqual(parse_qs(urlsplit(response.url).query)["mac"], ["3A:1F:6C:88:21:D4"])
-        self.assertIn("You are online", response.text)
+        # the status view (GET) only reads; its connect form (POST, CSRF) submits itself
+        self.assertRegex(response.text, r'id="hs-connect"[^>]*data-auto="1"')
+        response = self.url_open(
+            "/hotspot/status",
+            data={**ROUTER, "csrf_token": csrf(response.text)},
+            method="POST",
+        )
+        # no router API here (no nas): the page posts the login to the router's own URL
+        self.assertIn("Connecting this device", response.text)
+        self.assertNotIn("You are online", response.text)
         self.assertIn("HS Daily", response.text)
         partner = voucher.partner_id
         self.assertEqual(partner.phone, "+255655321321")
@@ -338,3 +406,43 @@ class TestHotspotVoucher(HotspotCase):
         self.assertIn("is not a voucher code", bad.text)
         self.assertNotIn("<b>bad</b>", bad.text)
         self.assertEqual(self.subscriptions(), subscriptions)
+
+    def test_page_credits_another_customers_number_without_signing_in(self):
+        """The page's form, same attack: Amina is credited; the redeemer's browser gets no
+        status page, devices, router login or password of hers, even with connect=1."""
+        subscription = self.amina.isp_subscription_ids
+        expiry = subscription.date_expiry
+        amina_device = self.env["isp.device"].create(
+            {"partner_id": self.amina.id, "mac": "02:AA:00:00:00:01"}
+        )
+        html = self.url_open("/hotspot", params=ROUTER).text
+        data = {**ROUTER, "csrf_token": csrf(html), "phone": "0713 987 654"}
+        response = self.url_open(
+            "/hotspot/voucher", data={**data, "code": self.codes[5].code}, method="POST"
+        )
+        self.assertEqual(response.status_code, 200, response.text[:300])
+        self.assertEqual(urlsplit(response.url).path, "/hotspot/voucher", "not redirected")
+        self.assertIn("The voucher was added to the account of +255713987654.", response.text)
+        # the next step is the SMS code: the sign-in form holds the number
+        self.assertRegex(response.text, r'id="hs-sphone"[^>]* value="\+255713987654"')
+        self.assertNotIn("Signed in as", response.text)
+        self.assertEqual(subscription.bundle_id, self.weekly)
+        self.assertEqual(subscription.date_expiry, expiry + timedelta(days=1))
+        self.assertEqual(self.amina.isp_device_ids, amina_device)
+        status = self.url_open("/hotspot/status", params={**ROUTER, "connect": "1"})
+        self.assertEqual(urlsplit(status.url).path, "/hotspot")
+        for secret in (
+            'name="password"',
+            subscription.login,
+            amina_device.mac,
+            "You are online",
+        ):
+            self.assertNotIn(secret, status.text)
+        self.assertEqual(self.amina.isp_device_ids, amina_device)
+        removed = self.url_open(
+            "/hotspot/device/remove",
+            data={**data, "csrf_token": csrf(status.text), "device_mac": amina_device.mac},
+            method="POST",
+        )
+        self.assertEqual(urlsplit(removed.url).path, "/hotspot")
+        self.assertTrue(amina_device.active)

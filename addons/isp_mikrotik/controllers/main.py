@@ -2,7 +2,6 @@ from werkzeug.exceptions import NotFound
 
 from odoo import http
 from odoo.http import request
-from odoo.tools import consteq
 
 
 class IspMikrotikController(http.Controller):
@@ -21,7 +20,7 @@ class IspMikrotikController(http.Controller):
         type="http",
         auth="user",
         methods=["GET"],
-        readonly=True,
+        # not read-only: each download issues a new set-up token (its hash is stored)
     )
     def setup_script(self, router_id, **kwargs):
         router = self._manager_router(router_id)
@@ -51,7 +50,7 @@ class IspMikrotikController(http.Controller):
         the set-up script fetches it) or for an ISP manager."""
         if token:
             router_sudo = request.env["isp.router"].sudo().browse(router_id).exists()
-            if not router_sudo or not consteq(token, router_sudo.setup_token or ""):
+            if not router_sudo or not router_sudo._isp_check_setup_token(token):
                 raise NotFound()
             router = router_sudo
             disposition = "inline"

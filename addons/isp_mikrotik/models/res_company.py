@@ -37,4 +37,6 @@ class ResCompany(models.Model):
             except (TypeError, ValueError):
                 return hosts
         routers = self.env["isp.router"].sudo().search(domain)
-        return hosts + [router.hotspot_address.strip() for router in routers if router.hotspot_address]
+        return hosts + [
+            router.hotspot_address.strip() for router in routers if router.hotspot_address
+        ]

@@ -9,3 +9,4 @@ from . import test_portal_sessions
 from . import test_dashboard
 from . import test_access
 from . import test_router_destination
+from . import test_setup_injection

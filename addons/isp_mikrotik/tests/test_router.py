@@ -1,3 +1,5 @@
+import re
+
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import get_db_name
@@ -79,7 +81,10 @@ class TestRouter(MikrotikCase):
         )
         self.assertIn(f"port={self.sim.port}", script)
         self.assertIn("hotspot/login.html", script)
-        self.assertIn(self.router.sudo().setup_token, script)
+        # the script embeds a fresh set-up token; only its hash is stored
+        token = re.search(r"login\.html\\\?token=([\w-]+)\"", script).group(1)
+        self.assertTrue(self.router._isp_check_setup_token(token))
+        self.assertNotIn(token, str(self.router.sudo().read()))
         base_host = self.router.get_base_url().split("//")[1].split(":")[0].split("/")[0]
         self.assertIn(f'walled-garden add dst-host="{base_host}"', script)
         self.assertIn(f'walled-garden ip add dst-host="{base_host}"', script)
@@ -135,7 +140,8 @@ class TestRouterDownloads(HttpCase):
         self.assertEqual(
             self.url_open(f"{url}/login.html?token=wrong", headers=public).status_code, 404
         )
-        response = self.url_open(f"{url}/login.html?token={router.setup_token}", headers=public)
+        token = router._isp_issue_setup_token()
+        response = self.url_open(f"{url}/login.html?token={token}", headers=public)
         self.assertEqual(response.status_code, 200)
         self.assertIn("link-login-only", response.text)
         self.authenticate("isp-dl-user", "isp-dl-pass2")
@@ -145,4 +151,16 @@ class TestRouterDownloads(HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn("CHANGE-ME", response.text)
         self.assertIn("attachment", response.headers["Content-Disposition"])
+        # the downloaded script's token is the valid one; the earlier one no longer works
+        new_token = re.search(r"\?token=([\w-]+)", response.text).group(1)
+        self.assertNotEqual(new_token, token)
+        self.authenticate(None, None)
+        self.assertEqual(
+            self.url_open(f"{url}/login.html?token={token}", headers=public).status_code, 404
+        )
+        self.assertEqual(
+            self.url_open(f"{url}/login.html?token={new_token}", headers=public).status_code,
+            200,
+        )
+        self.authenticate("isp-dl", "isp-dl-pass1")
         self.assertEqual(self.url_open(f"{url}/login.html").status_code, 200)

@@ -149,6 +149,12 @@ class PaymentProvider(models.Model):
         groups="base.group_system",
     )
     clickpesa_checksum_key_encrypted = fields.Char(copy=False, groups="base.group_system")
+    clickpesa_unsigned_webhooks = fields.Boolean(
+        string="Unsigned Webhooks",
+        compute="_compute_clickpesa_unsigned_webhooks",
+        help="No checksum key: anyone can post webhooks. They are only acted on (and kept) "
+        "once ClickPesa's status query confirms them.",
+    )
     clickpesa_base_url = fields.Char(string="ClickPesa API URL", groups="base.group_system")
     clickpesa_preview = fields.Boolean(
         string="Preview Before Push",
@@ -239,6 +245,12 @@ class PaymentProvider(models.Model):
             provider._isp_allowed_networks()
 
     # === Payment framework overrides === #
+
+    @api.depends("code", "clickpesa_checksum_key_encrypted")
+    def _compute_clickpesa_unsigned_webhooks(self):
+        for provider in self:
+            key = provider.sudo().clickpesa_checksum_key_encrypted
+            provider.clickpesa_unsigned_webhooks = provider.code == "clickpesa" and not key
 
     def _get_supported_currencies(self):
         supported = super()._get_supported_currencies()

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import consteq, formatLang
 
+from odoo.addons.isp_billing.exceptions import IspRateLimited
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.logging import get_payment_logger
 
@@ -119,7 +120,7 @@ class PaymentTransaction(models.Model):
             and self.sudo().search_count(base & Domain("isp_push_phone", "=", phone), limit=limit)
             >= limit
         ):
-            raise UserError(
+            raise IspRateLimited(
                 self.env._(
                     "Too many payment requests for this phone number: at most %(limit)s every "
                     "%(minutes)s minutes. Please wait a moment, then try again.",
@@ -134,7 +135,7 @@ class PaymentTransaction(models.Model):
             and self.sudo().search_count(base & Domain("isp_push_ip", "=", client_ip), limit=limit)
             >= limit
         ):
-            raise UserError(
+            raise IspRateLimited(
                 self.env._(
                     "Too many payment requests from this network right now. Please wait a "
                     "minute, then try again."
@@ -165,12 +166,14 @@ class PaymentTransaction(models.Model):
                 )
             )
         self._isp_check_push_rate(phone, client_ip)
-        if self.isp_bundle_id and not self.partner_id.is_isp_customer:
-            self.partner_id = self.env["res.partner"]._isp_find_or_create_customer(
-                "+" + phone, self.company_id
-            )
+        values = {}
+        if self.isp_bundle_id and not self.partner_id.is_isp_customer and not self.isp_phone:
+            # no partner for a typed number: isp_billing creates the customer from it when
+            # the payment is confirmed
+            values["isp_phone"] = "+" + phone
         self.write(
             {
+                **values,
                 "isp_push_phone": phone,
                 "isp_push_ip": client_ip or False,
                 "isp_pushed_at": fields.Datetime.now(),
@@ -183,12 +186,27 @@ class PaymentTransaction(models.Model):
             else:
                 self._clickpesa_push(phone)
         except (IspProviderError, UserError) as error:
+            # the provider's words (HTTP body, errorMessage) for staff, in the state
+            # message and the log; the customer gets a plain message
             _logger.warning("Push for %s failed: %s", self.reference, error.args[0])
             self._set_error(error.args[0])
+            self.isp_public_message = self._isp_push_public_message(error)
             return self
         self._set_pending()
         self._isp_schedule_poll()
         return self
+
+    def _isp_push_public_message(self, error):
+        """What the customer is told when the push failed: our own words for a timeout,
+        an unreachable provider or a refusal of ours, never the provider's text."""
+        code = getattr(error, "code", None)
+        if code in ("timeout", "connection") or not isinstance(error, IspProviderError):
+            return error.args[0]
+        return self.env._(
+            "%(name)s could not send the payment request right now. Nothing was charged; "
+            "please try again in a moment.",
+            name=self.provider_id.name,
+        )
 
     def _isp_check_amount_for_push(self):
         expected = "KES" if self.provider_code == "daraja" else "TZS"
@@ -459,10 +477,14 @@ class PaymentTransaction(models.Model):
         if receipt:
             values["provider_reference"] = receipt
         self.write(values)
+        self.isp_public_message = message
         if self.state == "error":  # e.g. ended by the timeout before the provider answered
             self.state_message = message
         else:
             self._set_error(message)
+        # money taken without access: isp_billing's "Paid, Not Applied" (dashboard figure,
+        # staff's Grant Access / Record Refund)
+        self._isp_mark_not_applied(message)
 
     def _isp_money(self, amount, currency_code):
         currency = (
@@ -538,6 +560,13 @@ class PaymentTransaction(models.Model):
             return
         code = str(code)
         state, message = self._daraja_result(code, data.get("ResultDesc"))
+        # our message of a known code; for an unknown one the state message quotes
+        # M-Pesa's ResultDesc, for staff, and the customer is told in plain words
+        self.isp_public_message = (
+            message
+            if code in const.DARAJA_RESULT_STATES
+            else self.env._("The payment did not go through. Please try again.")
+        )
         if state == "done":
             receipt = data.get("MpesaReceiptNumber")
             if receipt:
@@ -565,6 +594,10 @@ class PaymentTransaction(models.Model):
                     "The payment did not go through (%(reason)s). Please try again.",
                     reason=reason,
                 )
+            )
+            # ClickPesa's message is for staff (state message); the customer's words
+            self.isp_public_message = self.env._(
+                "The payment did not go through. Please try again."
             )
         elif status in const.CLICKPESA_PENDING and self.state == "draft":
             self._set_pending()
@@ -667,7 +700,12 @@ class PaymentTransaction(models.Model):
             return self._isp_refuse(
                 409, "webhook for %s replayed after it ended (%s)", self.reference, self.state
             )
-        self.env["isp.mpesa.callback"]._isp_record(self, "webhook", body, remote_addr)
+        # signed: its checksum was verified, it is kept as received. Unsigned (no checksum
+        # key): anyone may have sent it, so nothing of it is stored; what is kept is
+        # ClickPesa's own status answer, once the query confirms it
+        signed = bool(self.provider_id._isp_secret("clickpesa_checksum_key"))
+        if signed:
+            self.env["isp.mpesa.callback"]._isp_record(self, "webhook", body, remote_addr)
         if self.isp_amount_refused:
             return self._isp_refuse(
                 409, "webhook for %s after a payment of another amount", self.reference
@@ -678,7 +716,9 @@ class PaymentTransaction(models.Model):
             _logger.warning(
                 "Webhook for %s kept until ClickPesa confirms it: %s", self.reference, error.args[0]
             )
-            return 200, "kept: will be confirmed by the status query"
+            return 200, "will be confirmed by the status query"
+        if not signed:
+            self.env["isp.mpesa.callback"]._isp_record(self, "status", payment, remote_addr)
         # the amount and currency are ClickPesa's status answer (collectedAmount): another
         # amount than due ends the transaction in error (``_validate_amount``)
         self._isp_process(payment)
@@ -761,11 +801,11 @@ class PaymentTransaction(models.Model):
             return
         if self.isp_pushed_at + timedelta(seconds=self.provider_id.isp_push_timeout) <= now:
             _logger.info("No answer for %s within the provider's window: ended", self.reference)
-            self._set_error(
-                self.env._(
-                    "No confirmation came from %(name)s in time. If money left your account, "
-                    "it will be applied as soon as the provider confirms it; otherwise please "
-                    "try again.",
-                    name=self.provider_id.name,
-                )
+            message = self.env._(
+                "No confirmation came from %(name)s in time. If money left your account, "
+                "it will be applied as soon as the provider confirms it; otherwise please "
+                "try again.",
+                name=self.provider_id.name,
             )
+            self.isp_public_message = message
+            self._set_error(message)

@@ -4,3 +4,4 @@ from . import test_daraja
 from . import test_public_routes
 from . import test_journals
 from . import test_provider_destination
+from . import test_public_exposure

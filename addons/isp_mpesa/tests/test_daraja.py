@@ -6,7 +6,7 @@ from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import config, mute_logger
 
 from odoo.addons.isp_billing.tests.common import captured_logs
@@ -151,6 +151,36 @@ class TestDaraja(MpesaCase):
         tx._post_process()
         self._run_invoicing()
         self._assert_short_payment(tx)
+
+    def test_short_payment_is_paid_not_applied_for_staff_to_decide(self):
+        """A short payment is money taken without access: in Paid, Not Applied (the dashboard
+        figure's list), and a manager's Grant Access gives the period once."""
+        tx = self._push(phone="0712 345 690")
+        with mute_logger("odoo.addons.isp_mpesa.models.payment_transaction"):
+            self._daraja_callback(tx, Amount=40, MpesaReceiptNumber="SHORT40AB")
+        self.assertEqual((tx.state, tx.isp_access_state), ("error", "not_applied"))
+        self.assertIn("Paid 40 KES of 50 KES", tx.isp_not_applied_reason)
+        not_applied = self.env["payment.transaction"].search(
+            [("isp_access_state", "=", "not_applied")]
+        )
+        self.assertIn(tx, not_applied)
+        manager = new_test_user(
+            self.env,
+            login="mpesa-short-manager",
+            groups="isp_billing.group_isp_manager",
+            company_id=self.ke_company.id,
+            company_ids=[(6, 0, (self.ke_company | self.tz_company).ids)],
+        )
+        for _click in range(2):
+            tx.with_user(manager).action_isp_grant_access()
+        tx.invalidate_recordset()
+        self.assertEqual(tx.isp_access_state, "granted")
+        self.assertEqual(
+            self.env["isp.purchase"].search_count([("reference", "=", tx.reference)]), 1
+        )
+        self.assertEqual(tx.isp_subscription_id.state, "active")
+        self.assertEqual(tx.isp_subscription_id.partner_id.phone, "+254712345690")
+        self.assertEqual(tx.state, "error", "the payment itself stays as it ended")
 
     def test_status_query_uses_the_amount_of_the_recorded_callback(self):
         """The callback lost against a status query that cannot be asked: the cron's status

@@ -8,6 +8,10 @@ from ..tools.sms_api import AT_DLR_STATUSES
 
 _logger = logging.getLogger(__name__)
 
+# A delivery report is a short form (id, status, phoneNumber, networkCode, failureReason):
+# anything bigger is refused (413) before it is parsed.
+MAX_REPORT_BODY = 16 * 1024
+
 
 class IspSmsController(Controller):
     @route(
@@ -17,6 +21,7 @@ class IspSmsController(Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        max_content_length=MAX_REPORT_BODY,
     )
     def africastalking_delivery_report(self, gateway_id, token, **post):
         """Africa's Talking delivery report (form fields id, status, phoneNumber,

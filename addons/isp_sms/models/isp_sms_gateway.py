@@ -62,14 +62,23 @@ class IspSmsGateway(models.Model):
         inverse="_inverse_isp_secrets",
         groups="base.group_system",
     )
+    # Where the credentials go (base URLs, the test path appended to the base URL, the
+    # switches between them) belongs to the credentials' group: an ISP manager who could
+    # set it and press Send test SMS would send the password or API key to any address.
     nextsms_base_url = fields.Char(
-        string="NextSMS Base URL", default="https://messaging-service.co.tz"
+        string="NextSMS Base URL",
+        default="https://messaging-service.co.tz",
+        groups="base.group_system",
     )
     nextsms_test_mode = fields.Boolean(
-        string="NextSMS Test Mode", help="Send to the test endpoint: nothing is delivered."
+        string="NextSMS Test Mode",
+        groups="base.group_system",
+        help="Send to the test endpoint: nothing is delivered.",
     )
     nextsms_test_path = fields.Char(
-        string="NextSMS Test Endpoint", default="/api/sms/v1/test/text/single"
+        string="NextSMS Test Endpoint",
+        default="/api/sms/v1/test/text/single",
+        groups="base.group_system",
     )
     # Africa's Talking
     at_username = fields.Char(string="Africa's Talking Username", groups="base.group_system")
@@ -80,12 +89,16 @@ class IspSmsGateway(models.Model):
         inverse="_inverse_isp_secrets",
         groups="base.group_system",
     )
-    at_sandbox = fields.Boolean(string="Sandbox")
+    at_sandbox = fields.Boolean(string="Sandbox", groups="base.group_system")
     at_base_url = fields.Char(
-        string="Africa's Talking Base URL", default="https://api.africastalking.com"
+        string="Africa's Talking Base URL",
+        default="https://api.africastalking.com",
+        groups="base.group_system",
     )
     at_sandbox_base_url = fields.Char(
-        string="Africa's Talking Sandbox URL", default="https://api.sandbox.africastalking.com"
+        string="Africa's Talking Sandbox URL",
+        default="https://api.sandbox.africastalking.com",
+        groups="base.group_system",
     )
     at_delivery_report_url = fields.Char(
         string="Delivery Report Callback URL",

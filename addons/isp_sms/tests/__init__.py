@@ -5,3 +5,4 @@ from . import test_delivery
 from . import test_campaign
 from . import test_campaign_reseller
 from . import test_dashboard
+from . import test_gateway_destination

@@ -132,6 +132,8 @@ export class IspDashboard extends Component {
                 authorized: "text-bg-info",
                 error: "text-bg-danger",
                 cancel: "text-bg-secondary",
+                not_applied: "text-bg-danger",
+                refunded: "text-bg-secondary",
             }[state] || "text-bg-light"
         );
     }

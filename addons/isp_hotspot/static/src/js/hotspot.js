@@ -28,6 +28,16 @@
         if (box && box.getAttribute("data-status") === "waiting") {
             poll(box);
         }
+        // connecting the device is a POST (CSRF token in the form): submitted by itself
+        // right after a sign-in, and again every 20 s while the router cannot be reached
+        var connect = document.getElementById("hs-connect");
+        if (connect && connect.getAttribute("data-auto") === "1") {
+            connect.submit();
+        } else if (connect && connect.getAttribute("data-retry")) {
+            setTimeout(function () {
+                connect.submit();
+            }, 1000 * parseInt(connect.getAttribute("data-retry"), 10));
+        }
         var login = document.getElementById("hs-login");
         if (login && login.getAttribute("data-auto") === "1") {
             login.submit();
