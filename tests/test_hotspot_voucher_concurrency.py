@@ -107,7 +107,7 @@ class TestHotspotVoucherConcurrency(IspCommittedCase):
                 env["isp.subscription"].search_count([("partner_id", "in", customers.ids)]), 1
             )
 
-    def test_brute_force_from_many_connections_is_blocked(self):
+    def test_brute_force_from_many_connections_does_not_lock_the_owner_out(self):
         phone = "+255754200001"
         unknown = isp_voucher_code.random_codes(6)
         results = self._redeem_at_once(
@@ -116,16 +116,19 @@ class TestHotspotVoucherConcurrency(IspCommittedCase):
         self.assertTrue(
             all(r in ((404, "voucher_unknown"), (429, "rate_limited")) for r in results), results
         )
-        # whatever got through at once, the phone is blocked now, even with a good code
+        # each connection's failures count against its own address: the number's owner,
+        # from an address of their own, is not locked out by what others typed with it
         (result,) = self._redeem_at_once([(self.codes[1], phone, "10.79.0.1")])
-        self.assertEqual(result, (429, "rate_limited"))
+        self.assertEqual(result, (201, None))
         with self.registry.cursor() as cr:
             env = self._env(cr)
             self.assertEqual(
-                env["isp.voucher"].search([("code", "=", self.codes[1])]).state, "available"
+                env["isp.voucher"].search([("code", "=", self.codes[1])]).state, "redeemed"
             )
             attempts = env["isp.voucher.attempt"].search(
                 [("company_id", "=", self.company_id), ("phone", "=", phone)]
             )
-            self.assertGreaterEqual(len(attempts.filtered(lambda a: a.result == "unknown")), 3)
-            self.assertTrue(attempts.filtered(lambda a: a.result == "blocked"))
+            failed = attempts.filtered(lambda a: a.result in ("unknown", "blocked"))
+            self.assertEqual(len(failed), 6, "every failure is counted")
+            # ...against the address each came from (the real client, not a claimed one)
+            self.assertTrue(all(a.ip.startswith("10.78.") for a in failed), failed.mapped("ip"))

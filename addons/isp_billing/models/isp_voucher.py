@@ -83,15 +83,29 @@ class IspVoucher(models.Model):
     # ------------------------------------------------------------------ redemption
 
     @api.model
-    def _isp_redeem(self, code, phone, *, mac=None, ip=None, company=None, register_device=True):
+    def _isp_redeem(
+        self,
+        code,
+        phone,
+        *,
+        mac=None,
+        ip=None,
+        company=None,
+        register_device=True,
+        client_ip=None,
+        phone_owner=False,
+    ):
         """Redeem ``code`` for the customer with ``phone``: one period of the voucher's bundle
         through ``isp.subscription._isp_fulfil`` (source "voucher"), exactly once per code.
         Returns the ``isp.purchase``.
 
-        ``mac`` and ``ip`` are the redeeming device's, recorded on the voucher and counted
-        by the brute-force limit; the device is registered on the customer only with
-        ``register_device`` (a caller that cannot tell the redeemer owns the phone number
-        passes False: a voucher credits a number, it does not hand its account over).
+        ``mac`` and ``ip`` are the redeeming device's, recorded on the voucher; the device is
+        registered on the customer only with ``register_device`` (a caller that cannot tell
+        the redeemer owns the phone number passes False: a voucher credits a number, it does
+        not hand its account over). The brute-force limit counts failures per requester
+        address (``client_ip``, the HTTP client's: a public caller passes it; else ``ip``),
+        and per phone and MAC from that address; ``phone_owner`` (the requester proved
+        owning the number) lifts the phone's count, so that nobody can lock its owner out.
 
         Raises IspVoucherRefused (a UserError with a message for the customer; its
         ``result`` says why) when the code is malformed (no database lookup), unknown,
@@ -124,14 +138,17 @@ class IspVoucher(models.Model):
         if mac:
             mac = normalize_mac(mac) or self.env["isp.device"]._isp_normalize_mac(mac)
         ip = (ip or "").strip()[:64] or None
+        requester = (client_ip or "").strip()[:64] or ip
         Attempt = self.env["isp.voucher.attempt"]
-        Attempt._isp_check_limit(company, phone, mac, ip, normalized)
+        Attempt._isp_check_limit(
+            company, phone, mac, requester, normalized, phone_owner=phone_owner
+        )
 
         voucher = Voucher._isp_lock_code(normalized, company)
         failure = voucher._isp_refusal()
         if failure:
             result, message = failure
-            Attempt._isp_record(company, phone, mac, ip, normalized, result, voucher)
+            Attempt._isp_record(company, phone, mac, requester, normalized, result, voucher)
             raise IspVoucherRefused(message, result)
 
         partner = Partner._isp_find_or_create_customer(phone, company)

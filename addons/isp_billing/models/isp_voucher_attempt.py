@@ -19,8 +19,10 @@ COUNTED = ("unknown", "used", "expired", "void")
 
 
 class IspVoucherAttempt(models.Model):
-    """A failed voucher redemption, kept to stop brute force: failures are counted per phone,
-    MAC and IP over the company's window (the IP with a limit of its own). Malformed codes
+    """A failed voucher redemption, kept to stop brute force: failures are counted per phone
+    and per MAC from the requester's address, and per address (a limit of its own), over the
+    company's window. ``ip`` is the requester's address (the HTTP client's, else the
+    device's). Malformed codes
     are not recorded: the check character refuses them before any lookup and guessing them
     tells nothing."""
 
@@ -64,14 +66,19 @@ class IspVoucherAttempt(models.Model):
 
     @api.model
     def _isp_failures(self, company, phone, mac, ip):
-        """Counted failures in the company's window: {"phone": n, "mac": n, "ip": n}."""
+        """Counted failures in the company's window: {"phone": n, "mac": n, "ip": n}.
+
+        ``ip`` is the requester's address. The phone's and the MAC's failures are counted
+        from that address only: whoever types someone else's number (or claims their MAC)
+        from elsewhere cannot lock them out. Without an address (a back-office call) they
+        are counted from anywhere."""
         since = fields.Datetime.now() - timedelta(minutes=company.isp_voucher_window_minutes)
         self.flush_model()
         self.env.cr.execute(
             SQL(
                 """
-                SELECT count(*) FILTER (WHERE phone = %(phone)s),
-                       count(*) FILTER (WHERE mac = %(mac)s),
+                SELECT count(*) FILTER (WHERE phone = %(phone)s AND %(from_ip)s),
+                       count(*) FILTER (WHERE mac = %(mac)s AND %(from_ip)s),
                        count(*) FILTER (WHERE ip = %(ip)s)
                   FROM isp_voucher_attempt
                  WHERE company_id = %(company)s
@@ -82,6 +89,7 @@ class IspVoucherAttempt(models.Model):
                 phone=phone,
                 mac=mac,
                 ip=ip,
+                from_ip=SQL("ip = %s", ip) if ip else SQL("TRUE"),
                 company=company.id,
                 since=since,
                 counted=COUNTED,
@@ -91,17 +99,19 @@ class IspVoucherAttempt(models.Model):
         return {"phone": by_phone, "mac": by_mac, "ip": by_ip}
 
     @api.model
-    def _isp_check_limit(self, company, phone, mac, ip, code):
+    def _isp_check_limit(self, company, phone, mac, ip, code, phone_owner=False):
         """Raise IspVoucherRefused "blocked" (and log a "blocked" attempt) when the phone or
-        the MAC reached the company's limit of failed attempts in its window, or the IP its
-        own limit (higher: behind a hotspot router's NAT many customers share an address)."""
+        the MAC reached the company's limit of failed attempts in its window (from the
+        requester's address ``ip``), or the address its own limit (higher: behind a hotspot
+        router's NAT many customers share an address). ``phone_owner``: the requester
+        proved owning the phone (signed in with its SMS code): the phone's count, which
+        others could have run up, does not stop its owner."""
         limit, ip_limit = company.isp_voucher_max_failures, company.isp_voucher_max_failures_ip
         if limit <= 0 and ip_limit <= 0:
             return
-        failures = self._isp_failures(company, phone, mac, ip if ip_limit > 0 else None)
-        if not (
-            0 < limit <= max(failures["phone"], failures["mac"]) or 0 < ip_limit <= failures["ip"]
-        ):
+        failures = self._isp_failures(company, phone, mac, ip)
+        by_phone = 0 if phone_owner else failures["phone"]
+        if not (0 < limit <= max(by_phone, failures["mac"]) or 0 < ip_limit <= failures["ip"]):
             return
         self._isp_record(company, phone, mac, ip, code, "blocked")
         raise IspVoucherRefused(

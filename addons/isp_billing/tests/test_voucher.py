@@ -319,6 +319,42 @@ class TestVoucherRedemption(VoucherCase):
         )
         self._redeem(self.batch.voucher_ids[1].code, "0712000001")
 
+    def test_nobody_locks_a_phone_owner_out(self):
+        """Five wrong codes typed with someone else's number, from another address, do not
+        block its owner; from the owner's own hotspot (same NAT address) they do, until the
+        owner proves the number (SMS code sign-in: ``phone_owner``)."""
+        victim = "0712000050"
+        attacker, hotspot = "41.59.1.1", "197.250.1.20"
+        for code in isp_voucher_code.random_codes(5):
+            self.assertIn("does not exist", self._refused(code, victim, client_ip=attacker))
+        # the attacker's own address is now blocked for this number...
+        good = self.batch.voucher_ids
+        self.assertIn(
+            "Too many", self._refused(good[0].code, victim, client_ip=attacker, ip="10.5.50.7")
+        )
+        # ...the owner, elsewhere, is not
+        self._redeem(good[0].code, victim, client_ip=hotspot, ip="10.5.50.8")
+        for code in isp_voucher_code.random_codes(5):
+            self._refused(code, victim, client_ip=hotspot)
+        self.assertIn("Too many", self._refused(good[1].code, victim, client_ip=hotspot))
+        purchase = self._redeem(good[1].code, victim, client_ip=hotspot, phone_owner=True)
+        self.assertEqual(purchase.partner_id.phone, "+255712000050")
+
+    def test_address_limit_counts_the_requester_not_the_claimed_device_address(self):
+        """The device address a caller claims (``ip``) is not what the per-address limit
+        counts: the HTTP client's address is, so nobody exhausts another hotspot's count."""
+        self.company.isp_voucher_max_failures_ip = 5
+        for n, code in enumerate(isp_voucher_code.random_codes(5)):
+            self._refused(code, f"07120006{n:02d}", ip="197.250.1.30", client_ip="41.59.1.2")
+        purchase = self._redeem(
+            self.batch.voucher_ids[0].code, "0712000700", ip="197.250.1.30", client_ip="10.9.9.9"
+        )
+        self.assertEqual(purchase.partner_id.phone, "+255712000700")
+        self.assertIn(
+            "Too many",
+            self._refused(self.batch.voucher_ids[1].code, "0712000701", client_ip="41.59.1.2"),
+        )
+
     def test_attempts_deleted_after_each_companys_retention(self):
         Attempt = self.env["isp.voucher.attempt"]
         other = self.env["res.company"].create(

@@ -663,6 +663,8 @@ class IspHotspot(models.AbstractModel):
                     ip=ip,
                     company=company,
                     register_device=owner_proven,
+                    client_ip=client_ip,
+                    phone_owner=bool(existing) and existing == signed_in,
                 )
             except IspVoucherRefused as error:
                 # isp_billing wrote the failed attempt (and nothing else) just before
