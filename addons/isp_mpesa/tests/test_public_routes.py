@@ -1,4 +1,5 @@
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 
 from .common import MpesaCase
 
@@ -22,3 +23,34 @@ class TestPublicRoutesRefuseHostileBodies(MpesaCase):
         tx.invalidate_recordset()
         self.assertEqual(tx.state, "pending")
         self.assertFalse(tx.isp_callback_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestNotificationsAccess(MpesaCase):
+    def test_only_who_reads_payments_reads_the_providers_notifications(self):
+        """Notifications carry payers' numbers and names: readable by those who read the
+        payment transactions (invoicing users, ISP managers, administrators), not by every
+        internal user."""
+        tx = self._push()
+        self._daraja_callback(tx)
+        self.assertTrue(tx.isp_callback_ids)
+        company = {"company_id": self.ke_company.id, "company_ids": [(6, 0, self.ke_company.ids)]}
+        for login, groups, allowed in (
+            ("notif-employee", "base.group_user", False),
+            ("notif-isp-user", "isp_billing.group_isp_user", False),
+            ("notif-isp-manager", "isp_billing.group_isp_manager", True),
+            ("notif-accountant", "account.group_account_invoice", True),
+        ):
+            user = new_test_user(self.env, login=login, groups=groups, **company)
+            env = self.env(user=user, context={"allowed_company_ids": self.ke_company.ids})
+            Callback = env["isp.mpesa.callback"]
+            with self.subTest(groups=groups):
+                self.assertEqual(Callback.has_access("read"), allowed)
+                if allowed:
+                    self.assertEqual(
+                        Callback.search([("transaction_id", "=", tx.id)]).ids,
+                        tx.isp_callback_ids.ids,
+                    )
+                else:
+                    with self.assertRaises(AccessError):
+                        Callback.search([])
