@@ -172,7 +172,8 @@ class IspResellerPortal(CustomerPortal):
             content = request.env["isp.voucher.export"].sudo()._isp_render(batch_sudo, "csv")
             mimetype = "text/csv; charset=utf-8"
         elif file_format == "pdf":
-            part = int(part) if str(part).isdigit() and len(str(part)) < 6 else 0
+            # isdecimal: "²" is a digit to isdigit() but not to int()
+            part = int(part) if str(part).isdecimal() and len(str(part)) < 6 else 0
             try:
                 rendered = batch_sudo._isp_portal_cards_pdf(self._isp_reseller(), part)
             except UserError as exc:

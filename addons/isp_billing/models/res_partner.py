@@ -1,8 +1,9 @@
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
+from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import ConcurrencyError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
@@ -193,15 +194,27 @@ class ResPartner(models.Model):
             ],
             limit=1,
         )
-        if not partner:
-            partner = self.create(
-                {
-                    "name": name or e164,
-                    "phone": e164,
-                    "is_isp_customer": True,
-                    "company_id": company.id,
-                }
-            )
+        if partner:
+            return partner
+        # A concurrent transaction creating the same number (two payments of a new payer
+        # confirmed at once) blocks here on the partial unique index until it ends, then
+        # fails on it: Odoo's retrying() (requests, crons) runs the caller again with a fresh
+        # snapshot, which finds the customer committed meanwhile.
+        try:
+            with self.env.cr.savepoint():
+                partner = self.create(
+                    {
+                        "name": name or e164,
+                        "phone": e164,
+                        "is_isp_customer": True,
+                        "company_id": company.id,
+                    }
+                )
+                partner.flush_recordset()
+        except pg_errors.UniqueViolation as exc:
+            raise ConcurrencyError(
+                f"customer {e164} was created by a concurrent transaction"
+            ) from exc
         return partner
 
     def _isp_lock(self):

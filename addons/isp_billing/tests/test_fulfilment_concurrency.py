@@ -212,3 +212,46 @@ class TestFulfilmentConcurrency(BaseCase):
                 purchase = env["isp.purchase"].search([("reference", "=", reference)])
                 self.assertEqual(purchase.invoice_status, "invoiced")
                 self.assertEqual(env["account.payment"].search_count([("memo", "=", reference)]), 1)
+
+    def test_two_payments_of_a_new_payer_make_one_customer(self):
+        """Two payments of one new number confirmed at the same moment (the customer is
+        made at confirmation): the second waits on the phone's unique index, fails, is run
+        again by Odoo's retrying() and finds the customer the first made."""
+        phone = f"+2557129{int(self.tag[:4], 16) % 100000:05d}"
+        barrier = threading.Barrier(2)
+        results = [None, None]
+
+        def worker(index):
+            try:
+                with self.registry.cursor() as cr:
+                    env = api.Environment(
+                        cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]}
+                    )
+                    company = env["res.company"].browse(self.company_id)
+
+                    def find_or_create():
+                        partner = env["res.partner"]._isp_find_or_create_customer(phone, company)
+                        env.cr.flush()
+                        time.sleep(0.5)  # both transactions overlap
+                        return partner.id
+
+                    barrier.wait(timeout=30)
+                    results[index] = retrying(find_or_create, env)
+            except Exception as exc:  # reported by the assertions below
+                results[index] = exc
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        self.assertTrue(all(isinstance(r, int) for r in results), results)
+        self.assertEqual(results[0], results[1], "one customer for both")
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            self.assertEqual(
+                env["res.partner"].search_count(
+                    [("phone", "=", phone), ("company_id", "=", self.company_id)]
+                ),
+                1,
+            )

@@ -316,7 +316,7 @@ class TestResellerPortal(IspResellerHttpCase):
             if first.headers["Content-Type"].startswith("text/html"):  # Odoo's test mode
                 self.assertEqual([c in first.text for c in codes], [True, True, False])
                 self.assertEqual([c in second.text for c in codes], [False, False, True])
-            for part in ("3", "0", "-1", "abc", "9" * 40):
+            for part in ("3", "0", "-1", "abc", "9" * 40, "²", "٣"):
                 with self.subTest(part=part):
                     self.assertEqual(self.url_open(f"{url}?part={part}").status_code, 404)
 
