@@ -138,6 +138,27 @@ class TestHotspotPurchase(MpesaCase):
             self.env["res.partner"].search([("phone", "=", "+255754123457")]).isp_subscription_ids
         )
 
+    def test_api_short_payment_does_not_invite_a_second_one(self):
+        """A short payment ends the transaction in error, yet the money was taken: the
+        waiting view says so and asks not to pay again, never "Try again"."""
+        started = self._pay(phone="0754123458", amount=600)
+        tx = self.env["payment.transaction"].search([("reference", "=", started["reference"])])
+        self._clickpesa_webhook(tx)
+        self.assertEqual((tx.state, tx.isp_access_state), ("error", "not_applied"))
+        self.assertFalse(tx.isp_purchase_id)
+        status = self.api("GET", started["status_url"]).json()
+        self.assertEqual(status["status"], "not_applied", status)
+        self.assertIn("Do not pay again", status["message"])
+        page = self.url_open(
+            "/hotspot/wait",
+            params={"reference": tx.reference, "token": started["access_token"]},
+        ).text
+        self.assertIn("Do not pay again", page)
+        self.assertNotIn("Try again", page)
+        # the payer is the customer of the payment, not the public user
+        self.assertEqual(tx.partner_id.phone, "+255754123458")
+        self.assertTrue(tx.partner_id.is_isp_customer)
+
     def _browser(self):
         """Headless Chromium at 320 px; returns (browser, js, wait_for)."""
         browser = ChromeBrowser(self, headless=True)

@@ -4,10 +4,12 @@ device; paid-and-pending when the router cannot be reached; the router's or the 
 limit's refusal in plain words otherwise."""
 
 import re
+from datetime import timedelta
 from unittest.mock import patch
 
 from cryptography.fernet import Fernet
 
+from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import config
 
@@ -135,3 +137,99 @@ class TestHotspotRouterLogin(HotspotCase):
         self.assertIn("This device is not connected", html)
         self.assertIn("hs-err", html)
         self.assertEqual(self.sim.sentences, 0)  # the router was not asked
+
+    # ------------------------------------------------------------------ review findings
+
+    def connect_again(self, html, params=None):
+        return self.url_open(
+            "/hotspot/status",
+            data={**(params or self.params), "csrf_token": csrf(html)},
+            method="POST",
+        ).text
+
+    def test_router_has_no_default_login_address(self):
+        """Any rogue hotspot can use RouterOS' proposed 10.5.50.1: a router's address is
+        empty until staff set it."""
+        self.assertFalse(self.router.hotspot_address)
+        self.router.hotspot_address = "10.5.50.1"
+        self.assertEqual(
+            self.company._isp_hotspot_login_hosts(nas=str(self.router.id)), ["10.5.50.1"]
+        )
+        # a page naming no router gets none of the routers' addresses
+        self.assertEqual(self.company._isp_hotspot_login_hosts(), [])
+        self.assertEqual(self.company._isp_hotspot_login_hosts(nas="0"), [])
+
+    def test_rogue_hotspot_without_nas_gets_no_password(self):
+        """A fake router at a router's address, leaving out nas and chap-id: no login, no
+        password, nothing auto-posted."""
+        self.company.isp_hotspot_login_hosts = False
+        self.router.hotspot_address = "10.5.50.1"
+        self.params.pop("nas")
+        html = self.status_page()
+        self.assertIn('id="hs-unknown-router"', html)
+        self.assertNotIn('id="hs-login"', html)
+        self.assertNotIn('name="password"', html)
+        self.assertNotIn(self.subscription.sudo().password, html)
+        self.assertNotIn('data-auto="1"', html)
+
+    def test_cleartext_password_only_to_listed_http_addresses(self):
+        """PAP (no chap-id) to a router's own http:// address not in the company setting:
+        the router's login form, the customer types the password, no auto-submit."""
+        self.company.isp_hotspot_login_hosts = False
+        self.router.hotspot_address = "10.5.50.1"
+        self.sim.set_refuse(True)  # pending: the router's own form is offered
+        html = self.status_page()
+        self.assertIn("Your access is paid", html)
+        self.assertIn('id="hs-login"', html)
+        self.assertIn('action="http://10.5.50.1/login"', html)
+        self.assertRegex(html, r'<input type="password" name="password" id="hs-login-password"')
+        self.assertNotIn(self.subscription.sudo().password, html)
+        self.assertNotIn('data-auto="1"', html)
+        # CHAP: the router's challenge answer, as before (never the password itself)
+        chap = {**self.params, "chap-id": "\\101", "chap-challenge": "\\061\\062\\063"}
+        html = self.connect_again(html, chap)
+        self.assertIn('id="hs-login"', html)
+        self.assertNotIn('id="hs-login-password"', html)
+        self.assertNotIn(self.subscription.sudo().password, html)
+        self.assertRegex(html, r'name="password" value="[0-9a-f]{32}"')
+        # listed by staff in the company setting: the page posts the password itself
+        self.company.isp_hotspot_login_hosts = "10.5.50.1"
+        html = self.connect_again(html)
+        self.assertIn(f'name="password" value="{self.subscription.sudo().password}"', html)
+
+    def test_router_backing_off_is_not_contacted(self):
+        """While the router is known offline and its backoff runs, the connect POST answers
+        pending at once (no connection) and logs nothing new per retry."""
+        self.router.sudo().write(
+            {
+                "state": "offline",
+                "failure_count": 3,
+                "next_retry": fields.Datetime.now() + timedelta(minutes=2),
+            }
+        )
+        html = self.status_page()
+        self.assertIn("Your access is paid", html)
+        self.assertRegex(html, r'id="hs-connect"[^>]*data-retry="20"')
+        self.assertEqual(self.sim.connections, 0)
+        Log = self.env["isp.access.log"]
+        count = Log.search_count([("partner_id", "=", self.amina.id)])
+        for _retry in range(2):
+            html = self.connect_again(html)
+            self.assertIn("Your access is paid", html)
+        self.assertEqual(self.sim.connections, 0)
+        self.assertEqual(Log.search_count([("partner_id", "=", self.amina.id)]), count)
+        # the backoff is over: the router is asked again, and the device gets online
+        self.router.sudo().next_retry = fields.Datetime.now() - timedelta(seconds=1)
+        html = self.connect_again(html)
+        self.assertIn("You are online", html)
+        self.assertTrue(self.sim.connections)
+
+    def test_typed_password_prompt_in_swahili(self):
+        self.env["res.lang"]._activate_lang("sw")
+        self.env["ir.module.module"]._load_module_terms(["isp_hotspot"], ["sw"], overwrite=True)
+        self.company.isp_hotspot_login_hosts = False
+        self.router.hotspot_address = "10.5.50.1"
+        self.sim.set_refuse(True)
+        html = self.status_page()
+        html = self.connect_again(html, {**self.params, "lang": "sw"})
+        self.assertIn("Andika nenosiri lako la hotspot", html, html[html.find("<h1"):][:3000])

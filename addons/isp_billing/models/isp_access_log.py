@@ -52,6 +52,44 @@ class IspAccessLog(models.Model):
 
     @api.model
     def _isp_log(self, granted, reason, partner=None, device=None, mac=None, ip=None, message=None):
+        """Write an entry. With the context key ``isp_access_log_quiet`` (seconds: the
+        captive page's connect POST, which the page repeats while a router is unreachable)
+        an entry identical to one of the last that many seconds (a known device: also its
+        registration), with no entry of the other result for that customer and device
+        since, is not written again: the earlier one is returned."""
+        quiet = self.env.context.get("isp_access_log_quiet")
+        if quiet and partner and mac:
+            Log = self.sudo()
+            result = "granted" if granted else "denied"
+            same = Log.search(
+                [
+                    ("partner_id", "=", partner.id),
+                    ("mac", "=", mac),
+                    ("ip", "=", ip or False),
+                    ("result", "=", result),
+                    # a known device is what the device registered just before still is
+                    (
+                        "reason",
+                        "in",
+                        ["known_device", "new_device"] if reason == "known_device" else [reason],
+                    ),
+                    ("message", "=", message or False),
+                    ("device_id", "=", device.id if device else False),
+                    ("date", ">=", fields.Datetime.now() - timedelta(seconds=quiet)),
+                ],
+                order="id desc",
+                limit=1,
+            )
+            if same and not Log.search_count(
+                [
+                    ("partner_id", "=", partner.id),
+                    ("mac", "=", mac),
+                    ("id", ">", same.id),
+                    ("result", "!=", result),
+                ],
+                limit=1,
+            ):
+                return same
         return self.sudo().create(
             {
                 "result": "granted" if granted else "denied",

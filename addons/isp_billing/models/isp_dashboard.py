@@ -335,8 +335,9 @@ class IspDashboard(models.AbstractModel):
         for state, access, count in Tx._read_group(
             base, ["state", "isp_access_state"], ["__count"]
         ):
-            # a confirmed payment that gave no access is not "Confirmed" (figure below)
-            if state == "done" and access in ACCESS_NOT_GIVEN:
+            # money taken without access (confirmed, or ended in error after a short
+            # payment) is counted once, in its own figure below: not "Confirmed", not "Failed"
+            if access in ACCESS_NOT_GIVEN:
                 continue
             by_state[state] += count
         state_labels = dict(Tx._fields["state"]._description_selection(self.env))
@@ -352,7 +353,7 @@ class IspDashboard(models.AbstractModel):
                         "Payments (30 days): %(state)s", state=state_labels.get(state, state)
                     ),
                     "payment.transaction",
-                    [*base, ("state", "=", state), *(not_given if state == "done" else [])],
+                    [*base, ("state", "=", state), *not_given],
                 ),
                 tone=tones.get(state),
             )

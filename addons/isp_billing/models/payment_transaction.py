@@ -210,7 +210,13 @@ class PaymentTransaction(models.Model):
         """Flag these transactions as money taken without access (Paid, Not Applied), with
         ``reason``: the dashboard counts them and staff decide. The fulfilment calls it when
         it refuses a confirmed transaction; a provider module may call it for a transaction
-        it ends in error although money was received (a short payment)."""
+        it ends in error although money was received (a short payment).
+
+        The money is confirmed: the payer is a customer now (``_isp_customer_partner``,
+        created from ``isp_phone`` when new), so the dashboard, staff's decision and its
+        chatter trace name the payer, not the public user the payment request was made as."""
+        for tx in self:
+            tx._isp_customer_partner()
         self.write({"isp_access_state": "not_applied", "isp_not_applied_reason": reason})
 
     # ------------------------------------------------------------------ staff decisions
@@ -240,46 +246,106 @@ class PaymentTransaction(models.Model):
         tx_sudo.isp_decision_note = "\n".join(filter(None, [tx_sudo.isp_decision_note, note]))
         tx_sudo.partner_id._message_log(body=body, author_id=author.partner_id.id)
 
+    def _isp_lock_decision(self):
+        """Lock these transactions' rows before a staff decision and read their access
+        state again: a concurrent decision on the same payment (Grant Access and Record
+        Refund by two managers at once) waits for this one, then fails with a serialization
+        error and is retried on a fresh snapshot, where it finds the payment decided."""
+        if self.ids:
+            self.env.cr.execute(
+                "SELECT id FROM payment_transaction WHERE id IN %s ORDER BY id FOR UPDATE",
+                [tuple(self.ids)],
+            )
+            self.invalidate_recordset(
+                ["isp_access_state", "isp_purchase_id", "isp_decision_note", "partner_id"]
+            )
+
+    def _isp_check_undecided(self, done_state):
+        """Whether this payment is still to decide (Paid, Not Applied): False when it is
+        already ``done_state`` (a second click: nothing to do); a UserError naming what
+        became of it otherwise."""
+        self.ensure_one()
+        state = self.sudo().isp_access_state
+        if state == "not_applied":
+            return True
+        if state in done_state:
+            return False
+        if state == "refunded":
+            raise UserError(
+                self.env._(
+                    "A refund was already recorded for %(reference)s: no access can be "
+                    "granted for it.",
+                    reference=self.reference,
+                )
+            )
+        if state in ("granted", "fulfilled"):
+            raise UserError(
+                self.env._(
+                    "%(reference)s already gave access: no refund can be recorded for it.",
+                    reference=self.reference,
+                )
+            )
+        raise UserError(
+            self.env._(
+                "%(reference)s is not a payment taken without access.",
+                reference=self.reference,
+            )
+        )
+
     def action_isp_grant_access(self):
         """Staff decision: give the access this payment was taken for although the
         fulfilment refused it (wrong amount, ...), through the same exactly-once fulfilment
         (source payment, reference = the transaction's). A second click, or a concurrent
-        one, finds the purchase made and adds nothing."""
+        one, finds the purchase made and adds nothing; the row lock makes a concurrent
+        refund of the same payment fail.
+
+        The invoice: the deferred one at the bundle's customer price when the company can
+        sell the bundle (the payment received reconciles with it, partially when short).
+        When it cannot (``product.product._isp_sale_error``: a bundle of no company, of
+        another company's currency - the very reasons such payments are refused), no
+        invoice is issued: that price has no currency an invoice of this company could
+        carry, and an accountant expects no invoice at a made-up price. The purchase keeps
+        the amount received; Odoo records the payment itself (it shows as "Not matched to
+        an invoice") and the decision note says so, for the accountant to invoice it by
+        hand in Invoicing."""
         self._isp_check_decision()
+        self._isp_lock_decision()
         for tx in self:
             tx_sudo = tx.sudo()
-            if tx_sudo.isp_access_state in ("granted", "fulfilled"):
+            if not tx._isp_check_undecided(("granted", "fulfilled")):
                 continue  # already done: the purchase is there
-            if tx_sudo.isp_access_state != "not_applied":
-                raise UserError(
-                    self.env._(
-                        "%(reference)s is not a payment taken without access.",
-                        reference=tx.reference,
-                    )
-                )
+            partner = tx_sudo._isp_customer_partner()
+            bundle = tx_sudo.isp_bundle_id
+            sale_error = bundle._isp_sale_error(partner.company_id or self.env.company)
+            options = (
+                {"invoice": False, "amount": tx_sudo.amount}
+                if sale_error
+                else {"invoice": "deferred"}
+            )
             purchase = (
                 self.env["isp.subscription"]
                 .sudo()
-                ._isp_fulfil(
-                    tx_sudo._isp_customer_partner(),
-                    tx_sudo.isp_bundle_id,
-                    "payment",
-                    tx_sudo.reference,
-                    invoice="deferred",
-                )
+                ._isp_fulfil(partner, bundle, "payment", tx_sudo.reference, **options)
             )
             tx_sudo.write({"isp_purchase_id": purchase.id, "isp_access_state": "granted"})
-            tx._isp_decision_trace(
-                self.env._(
-                    "Payment %(reference)s of %(amount)s: access granted by staff "
-                    "(%(bundle)s, until %(end)s) although it was not applied: %(reason)s",
-                    reference=tx_sudo.reference,
-                    amount=tx_sudo.currency_id.format(tx_sudo.amount),
-                    bundle=tx_sudo.isp_bundle_id.display_name,
-                    end=fields.Datetime.to_string(purchase.date_end),
-                    reason=tx_sudo.isp_not_applied_reason or "",
-                )
+            decision = self.env._(
+                "Payment %(reference)s of %(amount)s: access granted by staff "
+                "(%(bundle)s, until %(end)s) although it was not applied: %(reason)s",
+                reference=tx_sudo.reference,
+                amount=tx_sudo.currency_id.format(tx_sudo.amount),
+                bundle=bundle.display_name,
+                end=fields.Datetime.to_string(purchase.date_end),
+                reason=tx_sudo.isp_not_applied_reason or "",
             )
+            if sale_error:
+                decision = self.env._(
+                    "%(decision)s No invoice was issued (the bundle cannot be invoiced: "
+                    "%(error)s): the payment received is not matched to an invoice; "
+                    "invoice it in Invoicing.",
+                    decision=decision,
+                    error=sale_error,
+                )
+            tx._isp_decision_trace(decision)
         return True
 
     def action_isp_record_refund(self):
@@ -303,17 +369,11 @@ class PaymentTransaction(models.Model):
         note = (note or "").strip()
         if not note:
             raise UserError(self.env._("Say how the money was refunded (reference, date)."))
+        self._isp_lock_decision()
         for tx in self:
             tx_sudo = tx.sudo()
-            if tx_sudo.isp_access_state == "refunded":
+            if not tx._isp_check_undecided(("refunded",)):
                 continue
-            if tx_sudo.isp_access_state != "not_applied":
-                raise UserError(
-                    self.env._(
-                        "%(reference)s is not a payment taken without access.",
-                        reference=tx.reference,
-                    )
-                )
             tx_sudo.isp_access_state = "refunded"
             tx._isp_decision_trace(
                 self.env._(

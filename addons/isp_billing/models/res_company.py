@@ -126,9 +126,9 @@ class ResCompany(models.Model):
     def _isp_hotspot_login_hosts(self, nas=None):
         """Hook: the login addresses of this company's hotspot routers, as the router puts
         them in the captive page's ``link-login-only`` ("10.5.50.1", "login.example.net:8080"
-        or "https://login.example.net"); of the router ``nas`` only (the captive page's
-        router parameter) when given. The captive page posts a customer's hotspot login only
-        to these and to its own setting. Empty here (isp_billing knows no routers); a router
-        module (isp_mikrotik) adds its routers'."""
+        or "https://login.example.net"); only of the router ``nas`` (the captive page's
+        router parameter), none when the page names no router. The captive page posts a
+        customer's hotspot login only to these and to its own setting. Empty here
+        (isp_billing knows no routers); a router module (isp_mikrotik) adds its router's."""
         self.ensure_one()
         return []

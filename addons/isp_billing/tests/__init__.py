@@ -11,6 +11,7 @@ from . import test_export_access
 from . import test_secret
 from . import test_payment_transaction
 from . import test_payment_not_applied
+from . import test_payment_decision_concurrency
 from . import test_bundle_price
 from . import test_access_rights
 from . import test_dashboard

@@ -342,6 +342,32 @@ class TestDashboardPayments(IspDashboardCase):
         self.assertEqual([p["reference"] for p in payments[:2]], ["TX-5", "TX-4"])
         self.assertNotIn("TX-NOBUNDLE", [p["reference"] for p in payments])
 
+    def test_payments_without_access_counted_once(self):
+        """Money taken without access is in "Paid, Not Applied" (or refunded) only, whatever
+        the transaction's state: a short payment ends in error, yet it is not "Failed"."""
+        self._tx("TXN-OK", "done")
+        self._tx("TXN-FAILED", "error")
+        short = self._tx("TXN-SHORT", "error", amount=600)
+        short.isp_access_state = "not_applied"
+        refused = self._tx("TXN-REFUSED", "done")
+        refused.isp_access_state = "not_applied"
+        refunded = self._tx("TXN-REFUNDED", "error", amount=600)
+        refunded.isp_access_state = "refunded"
+        cards = self._cards()
+        self.assertEqual(cards["payments_not_applied"]["value"], 2)
+        Tx = self.env["payment.transaction"]
+        for key, reference in (("payments_done", "TXN-OK"), ("payments_error", "TXN-FAILED")):
+            self.assertEqual(cards[key]["value"], 1, key)
+            self.assertEqual(
+                Tx.search(cards[key]["action"]["domain"]).mapped("reference"), [reference]
+            )
+        self.assertEqual(
+            Tx.search(cards["payments_not_applied"]["action"]["domain"]), short | refused
+        )
+        rows = {p["reference"]: p for p in self.Dashboard.get_dashboard_data()["lists"]["payments"]}
+        self.assertEqual(rows["TXN-SHORT"]["state"], "not_applied")
+        self.assertEqual(rows["TXN-REFUNDED"]["state"], "refunded")
+
     def test_unmatched_mobile_money_payments(self):
         matched = self._payment(1000, reconcile=True)
         unmatched = self._payment(700)

@@ -96,6 +96,62 @@ class TestPaymentNotApplied(IspBillingCase):
         self.assertIn("belongs to no company", tx.isp_not_applied_reason)
         self.assertFalse(self.customer.isp_subscription_ids)
 
+    def test_grant_access_for_a_bundle_without_company(self):
+        """The bundle's sale check refused the payment; staff's Grant Access gives the period
+        once, without an invoice at a price that has no currency: the amount received is kept
+        and the note tells the accountant to invoice it by hand."""
+        shared = self._bundle("Shared", 1000, 1, "days", company_id=False)
+        tx = self._test_transaction("NA-SHARED-G", self.customer, 1000, isp_bundle_id=shared.id)
+        tx._set_done()
+        self.assertEqual(tx.isp_access_state, "not_applied")
+        for _click in range(2):
+            tx.with_user(self.manager).action_isp_grant_access()
+        purchases = self.env["isp.purchase"].search([("reference", "=", "NA-SHARED-G")])
+        self.assertEqual(len(purchases), 1)
+        self.assertEqual(tx.isp_purchase_id, purchases)
+        self.assertEqual(tx.isp_access_state, "granted")
+        self.assertEqual(tx.isp_subscription_id.state, "active")
+        self.assertEqual(self._hours(purchases.date_end - purchases.date_start), 24)
+        self.assertEqual((purchases.invoice_status, purchases.amount), ("no", 1000))
+        self.assertIn("No invoice was issued", tx.isp_decision_note)
+        self.assertIn("belongs to no company", tx.isp_decision_note)
+        # Odoo records the payment; no invoice is made for it
+        tx._post_process()
+        self._run_invoicing_cron()
+        self.assertFalse(purchases.invoice_id)
+        self.assertEqual(tx.payment_id.amount, 1000)
+
+    def test_short_payment_of_a_new_payer_names_the_payer(self):
+        """A provider module ends a short payment in error and flags it (isp_mpesa): the money
+        is confirmed, so the payer's customer is created and named on the payment."""
+        public = self.env.ref("base.public_partner")
+        tx = self._test_transaction(
+            "NA-NEW", public, 1000, isp_bundle_id=self.daily.id, isp_phone="+255754000111"
+        )
+        tx._set_error("Paid 600 of 1,000")
+        tx._isp_mark_not_applied("Paid 600 of 1,000")
+        payer = tx.partner_id
+        self.assertNotEqual(payer, public)
+        self.assertTrue(payer.is_isp_customer)
+        self.assertEqual((payer.phone, payer.company_id), ("+255754000111", self.company))
+        tx.with_user(self.manager)._isp_record_refund("M-Pesa reversal RTY789")
+        self.assertFalse(public.message_ids.filtered(lambda m: "NA-NEW" in (m.body or "")))
+        message = payer.message_ids.filtered(lambda m: "NA-NEW" in (m.body or ""))
+        self.assertIn("refund recorded by staff", message.body)
+
+    def test_decided_payments_refuse_the_other_decision(self):
+        granted = self._short_paid("NA-G")
+        granted.with_user(self.manager).action_isp_grant_access()
+        with self.assertRaisesRegex(UserError, "already gave access"):
+            granted.with_user(self.manager)._isp_record_refund("too late")
+        refunded = self._short_paid("NA-R")
+        refunded.with_user(self.manager)._isp_record_refund("reversed")
+        with self.assertRaisesRegex(UserError, "refund was already recorded"):
+            refunded.with_user(self.manager).action_isp_grant_access()
+        self.assertEqual(
+            (granted.isp_access_state, refunded.isp_access_state), ("granted", "refunded")
+        )
+
     def test_grant_access_activates_exactly_once(self):
         tx = self._short_paid("NA-2")
         self.assertEqual(self._cards()["payments_not_applied"]["value"], 1)

@@ -35,7 +35,11 @@ PRINTABLE = re.compile(r"^[\x20-\x7e]*$")
 def _url(value, limit):
     if not isinstance(value, str) or len(value) > limit or not PRINTABLE.match(value):
         return None
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - a malformed port raises here, not in urlsplit
+    except ValueError:  # "http://[x": an unclosed IPv6 bracket; a bad port
+        return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return value

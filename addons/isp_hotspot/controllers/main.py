@@ -32,6 +32,9 @@ LANGS = ("en_US", "sw")
 # The page's forms are a few hundred bytes: a bigger body is refused (413) before Odoo
 # parses it.
 MAX_FORM_BODY = 16 * 1024
+# A connect POST whose outcome (access log entry) is the same as one of the last hour's
+# writes no new entry (isp.access.log._isp_log, isp_access_log_quiet)
+CONNECT_LOG_QUIET = 3600
 
 
 class Page(NamedTuple):
@@ -275,6 +278,11 @@ class IspHotspotPage(http.Controller):
             return self._redirect(page, "/hotspot")
         take_connect()
         access = login = router = None
+        # the page posts this again every 20 s while the router cannot be reached: an
+        # unchanged outcome is not logged again
+        quiet = {"isp_access_log_quiet": CONNECT_LOG_QUIET}
+        hotspot = hotspot.with_context(**quiet)
+        partner = partner.with_context(**quiet)
         subscription = hotspot._isp_active_subscription(partner)
         if params.get("mac") and subscription:
             access = hotspot._isp_verify_access(
@@ -301,7 +309,10 @@ class IspHotspotPage(http.Controller):
             login=login,
             router=router,
             connection=hotspot._isp_connection_state(customer, access, router, login),
-            auto_connect=bool(login and router is None and not login.get("unknown")),
+            # never by itself to an unknown router, nor when the customer types the password
+            auto_connect=bool(
+                login and router is None and not login.get("unknown") and not login.get("manual")
+            ),
         )
         # the router login form holds the hotspot password (or its CHAP answer)
         response.headers["Cache-Control"] = "no-store"

@@ -414,7 +414,9 @@ class IspHotspot(models.AbstractModel):
 
     @api.model
     def _isp_payment_status(self, tx):
-        """What the waiting view says: ``status`` (waiting / paid / cancelled / failed),
+        """What the waiting view says: ``status`` (waiting / paid / not_applied / cancelled /
+        failed: money taken without access, even a short payment ended in error, is
+        not_applied, never an invitation to pay again),
         ``message`` in plain words, and, once paid, the access granted. A confirmed
         transaction is post-processed here (fulfilment) as Odoo's /payment/status/poll does,
         unless the post-processing cron got there first."""
@@ -436,7 +438,8 @@ class IspHotspot(models.AbstractModel):
                     amount=values["amount_text"],
                 ),
             )
-        elif tx.state == "done" and tx.isp_purchase_id:
+        elif tx.isp_purchase_id and (tx.state == "done" or tx.isp_access_state == "granted"):
+            # paid, or a short payment staff granted the access for
             subscription = tx.isp_purchase_id.subscription_id
             values.update(
                 status="paid",
@@ -444,8 +447,18 @@ class IspHotspot(models.AbstractModel):
                 access_until=fields.Datetime.to_string(subscription.date_expiry),
                 time_left=subscription.time_left or "",
             )
-        elif tx.state == "done":
-            # money taken without access (isp_billing flags it for staff): never "try again"
+        elif tx.isp_access_state == "refunded":
+            # money taken without access and given back: nothing is pending any more
+            values.update(
+                status="not_applied",
+                message=self.env._(
+                    "Your payment %(reference)s gave no access and was refunded to you.",
+                    reference=tx.reference,
+                ),
+            )
+        elif tx.isp_access_state == "not_applied" or tx.state == "done":
+            # money taken without access (isp_billing flags it for staff), whether the
+            # transaction ended confirmed or in error (a short payment): never "try again"
             values.update(
                 status="not_applied",
                 message=self.env._(
@@ -844,24 +857,51 @@ class IspHotspot(models.AbstractModel):
         return any(login_host_allows(entry, origin) for entry in entries)
 
     @api.model
+    def _isp_login_cleartext_allowed(self, company, url):
+        """True when the page may post the hotspot password itself (PAP, no CHAP) to
+        ``url``: an https:// address, or an http:// one staff listed in the company setting
+        *Hotspot Login Addresses* (a router's own address is not enough: a rogue hotspot
+        can take it)."""
+        origin = login_origin(url)
+        if not origin:
+            return False
+        if origin[0] == "https":
+            return True
+        entries = company.sudo()._isp_hotspot_login_host_entries()
+        return any(login_host_allows(entry, origin) for entry in entries)
+
+    @api.model
     def _isp_login_form(self, subscription, params, company):
         """The form the browser posts to the router's ``link-login-only``: user name,
         password (http-chap: MD5 of chap-id + password + chap-challenge) and ``dst``.
         Only to one of ``company``'s routers (``_isp_login_allowed``): for any other
-        address ``{"unknown": True, "host": ...}``, without the login or the password."""
+        address ``{"unknown": True, "host": ...}``, without the login or the password.
+
+        Without CHAP (no chap-id: the password would travel in clear) to an http:// address
+        not listed in the company setting (``_isp_login_cleartext_allowed``), the form is
+        ``manual``: no password filled in, the customer types it, never submitted by
+        itself."""
         url = params.get("link-login-only")
         if not subscription or not url:
             return None
         if not self._isp_login_allowed(company, url, params.get("nas")):
-            parts = urlsplit(url)
-            return {"unknown": True, "host": f"{parts.scheme}://{parts.netloc}"}
-        password = subscription.sudo().password or ""
+            origin = login_origin(url)
+            host = f"{origin[0]}://{urlsplit(url.strip()).netloc}" if origin else ""
+            return {"unknown": True, "host": host}
+        manual = False
         if params.get("chap-id"):
+            password = subscription.sudo().password or ""
             password = chap_password(password, params["chap-id"], params.get("chap-challenge"))
+        elif self._isp_login_cleartext_allowed(company, url):
+            password = subscription.sudo().password or ""
+        else:
+            password = ""
+            manual = True
         return {
             "action": url,
             "username": subscription.login or "",
             "password": password,
+            "manual": manual,
             "dst": params.get("link-orig") or "",
         }
 

@@ -45,8 +45,10 @@ class ResCompany(models.Model):
         help="The routers' hotspot login addresses (their link-login-only) the captive page "
         "may send a customer's hotspot login to, one a line or comma-separated: a host "
         "(10.5.50.1, login.example.net:8080: http or https) or an origin "
-        "(https://login.example.net). The routers of ISP → Routers are added to these. A "
-        "login page of any other host gets no login: the page says the router is unknown.",
+        "(https://login.example.net). The address of the router the page names (ISP → "
+        "Routers) is added to these. A login page of any other host gets no login: the page "
+        "says the router is unknown. Without CHAP, the page fills in the password for an "
+        "http:// address only when it is listed here; otherwise the customer types it.",
     )
 
     _isp_hotspot_ip_limits_not_negative = models.Constraint(

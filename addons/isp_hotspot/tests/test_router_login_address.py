@@ -130,3 +130,24 @@ class TestRouterLoginAddress(HotspotCase):
         # once connected, the status view no longer submits itself
         again = self.url_open("/hotspot/status", params=ROUTER)
         self.assertNotIn('data-auto="1"', again.text)
+
+    def test_malformed_login_url_is_missing(self):
+        """``http://[x`` (urlsplit raises ValueError) is dropped like any malformed router
+        parameter: no 500 on the page nor on the connect POST."""
+        for bad in ("http://[x", "http://10.5.50.1:99999/login", "http://[::1/login"):
+            params = {**ROUTER, "link-login-only": bad, "link-orig": bad}
+            with self.subTest(url=bad):
+                response = self.url_open("/hotspot", params=params)
+                self.assertEqual(response.status_code, 200)
+                self.assertNotIn('name="link-login-only"', response.text)
+        params = {**ROUTER, "link-login-only": "http://[x"}
+        status = self.signed_in_status(params)
+        response = self.connect(params, status.text)
+        self.assertEqual(response.status_code, 200)
+        self.assertNotIn('id="hs-login"', response.text)
+        self.assertNotIn('name="password"', response.text)
+        # the model too: no crash, nothing sent
+        hotspot = self.env["isp.hotspot"].sudo()
+        subscription = self.amina.isp_subscription_ids
+        login = hotspot._isp_login_form(subscription, params, self.company)
+        self.assertEqual(login, {"unknown": True, "host": ""})

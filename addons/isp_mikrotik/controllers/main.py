@@ -1,6 +1,7 @@
 from werkzeug.exceptions import NotFound
 
 from odoo import http
+from odoo.exceptions import AccessError
 from odoo.http import request
 
 
@@ -24,6 +25,12 @@ class IspMikrotikController(http.Controller):
     )
     def setup_script(self, router_id, **kwargs):
         router = self._manager_router(router_id)
+        # the download rotates the set-up token (a write on the router): only for those who
+        # may edit this router (an ISP user only reads routers)
+        try:
+            router.check_access("write")
+        except AccessError:
+            raise NotFound() from None
         with_password = request.env.user.has_group("base.group_system")
         script = router._isp_setup_script(with_password=with_password)
         return request.make_response(

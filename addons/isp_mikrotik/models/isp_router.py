@@ -127,12 +127,15 @@ class IspRouter(models.Model):
     )
     hotspot_address = fields.Char(
         string="Hotspot Login Address",
-        default="10.5.50.1",
+        # no default: any rogue hotspot can use RouterOS' proposed 10.5.50.1; the address
+        # counts only once staff set it, and only for pages naming this router (nas)
         help="The address of the router's hotspot login page, as it appears in its "
         "link-login-only: the hotspot's IP address (RouterOS' hotspot set-up proposes "
         "10.5.50.1) or the hotspot profile's DNS name, with :port if not 80/443, or an "
         "https:// origin. The captive page sends a customer's hotspot login only to the "
-        "login pages of known routers.",
+        "login page of the router its link names (nas); a plain password (no CHAP) to an "
+        "http:// address only when the address is also in the Hotspot Login Addresses "
+        "setting.",
     )
 
     # live status
@@ -680,6 +683,15 @@ class IspRouter(models.Model):
             Log._isp_log(False, reason, partner, mac=mac, ip=ip, message=detail or message)
             return {"ok": False, "state": "refused", "message": message}
 
+        pending = {
+            "ok": False,
+            "state": "pending",
+            "message": self.env._(
+                "Your access is paid. The router cannot be reached right now: this device "
+                "is connected as soon as it answers."
+            ),
+        }
+
         if subscription.state != "active" or subscription.service_type != "hotspot":
             reason = (
                 subscription.state
@@ -695,6 +707,12 @@ class IspRouter(models.Model):
             )
         subscription_sudo = subscription.sudo()
         Job = self.env["isp.router.job"].sudo()
+        if self._isp_backing_off():
+            # known unreachable and not to be contacted yet: no connection (each would hold
+            # a server worker up to the timeout) and nothing new to log; the job queue
+            # brings the user there when the router answers
+            Job._isp_enqueue(subscription_sudo, reason="retry", routers=self)
+            return pending
         try:
             with self._isp_client() as client:
                 result = self.env["isp.router.reconciler"]._isp_sync(
@@ -720,14 +738,18 @@ class IspRouter(models.Model):
             Job._isp_enqueue(subscription_sudo, reason="retry", routers=self)
             reason = getattr(exc, "message", None) or routeros.describe(exc, self.host, self.port)
             Log._isp_log(False, "other", partner, mac=mac, ip=ip, message=reason)
-            return {
-                "ok": False,
-                "state": "pending",
-                "message": self.env._(
-                    "Your access is paid. The router cannot be reached right now: this device "
-                    "is connected as soon as it answers."
-                ),
-            }
+            return pending
+
+    def _isp_backing_off(self):
+        """True while this router is known unreachable (offline, or its API login refused)
+        and its backoff (``next_retry``) is not over: not to be contacted yet."""
+        self.ensure_one()
+        router = self.sudo()
+        return bool(
+            router.state in ("offline", "auth_error")
+            and router.next_retry
+            and router.next_retry > fields.Datetime.now()
+        )
 
     def _isp_hotspot_login_device(self, client, subscription, ip, mac):
         """``/ip/hotspot/active/login`` of the provisioned user for the device; see

@@ -164,3 +164,44 @@ class TestRouterDownloads(HttpCase):
         )
         self.authenticate("isp-dl", "isp-dl-pass1")
         self.assertEqual(self.url_open(f"{url}/login.html").status_code, 200)
+
+    def test_setup_script_needs_write_access(self):
+        """Downloading the set-up script rotates the set-up token: refused (404) to whoever
+        may only read the router, and the token is kept."""
+        router = self.env["isp.router"].create({"name": "R", "host": "10.1.1.1"})
+        token = router._isp_issue_setup_token()
+        digest = router.setup_token_hash
+        new_test_user(
+            self.env, "isp-ro-user", groups="isp_billing.group_isp_user", password="isp-ro-pass1"
+        )
+        manager = new_test_user(
+            self.env,
+            "isp-ro-mgr",
+            groups="isp_billing.group_isp_manager",
+            password="isp-ro-pass2",
+        )
+        # a manager who may read this router but not write it (a write-only record rule)
+        self.env["ir.rule"].create(
+            {
+                "name": "no write on R",
+                "model_id": self.env.ref("isp_mikrotik.model_isp_router").id,
+                "groups": [(4, self.env.ref("isp_billing.group_isp_manager").id)],
+                "domain_force": f"[('id', '!=', {router.id})]",
+                "perm_read": False,
+                "perm_create": False,
+                "perm_unlink": False,
+                "perm_write": True,
+            }
+        )
+        self.assertTrue(router.with_user(manager).has_access("read"))
+        self.assertFalse(router.with_user(manager).has_access("write"))
+        url = f"/isp_mikrotik/router/{router.id}/setup.rsc"
+        for login, password in (("isp-ro-user", "isp-ro-pass1"), ("isp-ro-mgr", "isp-ro-pass2")):
+            with self.subTest(login=login):
+                self.authenticate(login, password)
+                response = self.url_open(url)
+                self.assertIn(response.status_code, (403, 404))
+                self.assertNotIn("/tool fetch", response.text)
+                router.invalidate_recordset(["setup_token_hash"])
+                self.assertEqual(router.setup_token_hash, digest)
+                self.assertTrue(router._isp_check_setup_token(token))

@@ -160,6 +160,12 @@ class TestDaraja(MpesaCase):
             self._daraja_callback(tx, Amount=40, MpesaReceiptNumber="SHORT40AB")
         self.assertEqual((tx.state, tx.isp_access_state), ("error", "not_applied"))
         self.assertIn("Paid 40 KES of 50 KES", tx.isp_not_applied_reason)
+        # the money is confirmed: the new payer is a customer, named on the payment (not
+        # the public user the request was made as)
+        payer = tx.partner_id
+        self.assertNotEqual(payer, self.env.ref("base.public_partner"))
+        self.assertTrue(payer.is_isp_customer)
+        self.assertEqual((payer.phone, payer.company_id), ("+254712345690", self.ke_company))
         not_applied = self.env["payment.transaction"].search(
             [("isp_access_state", "=", "not_applied")]
         )
@@ -179,8 +185,10 @@ class TestDaraja(MpesaCase):
             self.env["isp.purchase"].search_count([("reference", "=", tx.reference)]), 1
         )
         self.assertEqual(tx.isp_subscription_id.state, "active")
-        self.assertEqual(tx.isp_subscription_id.partner_id.phone, "+254712345690")
+        self.assertEqual(tx.isp_subscription_id.partner_id, payer)
         self.assertEqual(tx.state, "error", "the payment itself stays as it ended")
+        # the decision is traced in the payer's chatter
+        self.assertTrue(payer.message_ids.filtered(lambda m: tx.reference in (m.body or "")))
 
     def test_status_query_uses_the_amount_of_the_recorded_callback(self):
         """The callback lost against a status query that cannot be asked: the cron's status
