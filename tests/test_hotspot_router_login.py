@@ -232,4 +232,4 @@ class TestHotspotRouterLogin(HotspotCase):
         self.sim.set_refuse(True)
         html = self.status_page()
         html = self.connect_again(html, {**self.params, "lang": "sw"})
-        self.assertIn("Andika nenosiri lako la hotspot", html, html[html.find("<h1"):][:3000])
+        self.assertIn("Andika nenosiri lako la hotspot", html)

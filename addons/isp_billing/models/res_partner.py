@@ -200,17 +200,21 @@ class ResPartner(models.Model):
         # confirmed at once) blocks here on the partial unique index until it ends, then
         # fails on it: Odoo's retrying() (requests, crons) runs the caller again with a fresh
         # snapshot, which finds the customer committed meanwhile.
+        # (create() inserts the row at once: the unique index is checked inside the savepoint.)
+        # A customer made on a payment callback needs no creation message nor followers.
+        quiet = self.with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True
+        )
         try:
-            with self.env.cr.savepoint():
-                partner = self.create(
+            with self.env.cr.savepoint(flush=False):
+                partner = quiet.create(
                     {
                         "name": name or e164,
                         "phone": e164,
                         "is_isp_customer": True,
                         "company_id": company.id,
                     }
-                )
-                partner.flush_recordset()
+                ).with_env(self.env)
         except pg_errors.UniqueViolation as exc:
             raise ConcurrencyError(
                 f"customer {e164} was created by a concurrent transaction"

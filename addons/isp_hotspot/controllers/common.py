@@ -37,12 +37,11 @@ def _url(value, limit):
         return None
     try:
         parts = urlsplit(value)
-        parts.port  # noqa: B018 - a malformed port raises here, not in urlsplit
-    except ValueError:  # "http://[x": an unclosed IPv6 bracket; a bad port
+        # "http://[x" (an unclosed IPv6 bracket) raises in urlsplit, a bad port here
+        valid = parts.scheme in ("http", "https") and parts.netloc and parts.port != -1
+    except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return value
+    return value if valid else None
 
 
 def router_params(values):
