@@ -36,6 +36,9 @@ def backoff_seconds(failures):
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 # A host name or an IPv4 / IPv6 address (walled-garden dst-host, hotspot login address).
 HOST_NAME = re.compile(r"^[A-Za-z0-9_.:-]*[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+# A hotspot login address's host, by the captive page's rule (isp_hotspot's LOGIN_HOST): a
+# host name or IPv4 address (letters, digits, dots, hyphens), or an IPv6 address.
+LOGIN_HOST_NAME = re.compile(r"^(?:[0-9A-Fa-f:.]+|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)$")
 
 
 def ros_quote(value):
@@ -237,7 +240,7 @@ class IspRouter(models.Model):
         if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
             return None
         host = parts.hostname
-        if not host or not HOST_NAME.match(host):
+        if not host or not LOGIN_HOST_NAME.match(host):
             return None
         return host, port
 

@@ -142,8 +142,17 @@ class TestSetupInjection(MikrotikCase):
         ):
             with self.subTest(url=url), self.assertRaises(ValidationError):
                 self.router.write({"captive_url": url})
-        for address in ("http://10.5.50.1/login", "evil.example/x", "a b", "javascript:x"):
+        # "wifi_login.lan": a host the captive page's matching would never accept, so the
+        # customers of a router saved with it would be told the router is unknown
+        for address in (
+            "http://10.5.50.1/login",
+            "evil.example/x",
+            "a b",
+            "javascript:x",
+            "wifi_login.lan",
+        ):
             with self.subTest(address=address), self.assertRaises(ValidationError):
                 self.router.write({"hotspot_address": address})
         self.router.write({"hotspot_address": "login.example.net:8080"})
         self.router.write({"hotspot_address": "https://login.example.net"})
+        self.router.write({"hotspot_address": "[fd00::1]:8080"})
