@@ -50,6 +50,11 @@ class IspPurchase(models.Model):
     service_type = fields.Selection(related="subscription_id.service_type", store=True)
     date_start = fields.Datetime(string="Period Start", readonly=True)
     date_end = fields.Datetime(string="Period End", readonly=True)
+    renewal = fields.Boolean(
+        readonly=True,
+        help="Extended a running period (the access was already on), rather than activating "
+        "or re-activating the subscription.",
+    )
     amount = fields.Monetary(
         readonly=True,
         help="Amount paid (or invoiced) for this period, taxes included; set when access is "
@@ -168,10 +173,15 @@ class IspPurchase(models.Model):
 
         Subscription = self.env["isp.subscription"].with_company(company)
         partner._isp_lock()
-        subscription, start, end = Subscription._isp_apply_purchase(
-            partner, bundle, date or fields.Datetime.now()
-        )
-        vals = {"subscription_id": subscription.id, "date_start": start, "date_end": end}
+        start_at = date or fields.Datetime.now()
+        subscription, start, end = Subscription._isp_apply_purchase(partner, bundle, start_at)
+        vals = {
+            "subscription_id": subscription.id,
+            "date_start": start,
+            "date_end": end,
+            # a running period extended: it starts where the previous one ends, not now
+            "renewal": start != start_at,
+        }
         if invoice and not deferred:
             move = purchase._isp_create_invoice(amount)
             vals.update(invoice_id=move.id, amount=move.amount_total)
