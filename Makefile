@@ -11,7 +11,7 @@ setup:            ## install everything the suite needs (idempotent, cached)
 run: setup        ## database $(DB) with all five modules and demo data, served on http://localhost:8069
 	@bash scripts/run.sh
 
-test: setup       ## fresh database $(TEST_DB), all five modules installed, every test run
+test: setup       ## fresh database $(TEST_DB), all five modules installed, every test run (and Odoo's own, see README)
 	@bash scripts/test.sh
 
 bench: setup      ## benchmarks: print figures and ratios, never fail the build

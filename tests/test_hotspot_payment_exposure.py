@@ -4,41 +4,21 @@ partner, the provider's error texts stay with staff, the push limits answer 429.
 
 import json
 import time
-from unittest.mock import patch
 
 from odoo.tests import tagged
-from odoo.tests.common import get_db_name
-from odoo.tools import config
 
 from odoo.addons.isp_hotspot.models.payment_transaction import ACCESS_TOKEN_LIFETIME
+from odoo.addons.isp_hotspot.tests.common import CaptivePageSession
 from odoo.addons.isp_mpesa.tests.common import MpesaCase
 
 
 @tagged("post_install", "-at_install")
-class TestHotspotPaymentExposure(MpesaCase):
+class TestHotspotPaymentExposure(CaptivePageSession, MpesaCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.startClassPatcher(patch.dict(config.options, {"dbfilter": f"^{get_db_name()}$"}))
         cls.env["website"].get_current_website().company_id = cls.tz_company
         cls.clickpesa.write({"is_published": True, "isp_push_limit": 2})
-
-    def url_open(self, url, *args, headers=None, **kwargs):
-        return super(MpesaCase, self).url_open(url, *args, headers=headers, **kwargs)
-
-    def api(self, method, path, body=None, headers=None):
-        self.env.flush_all()
-        response = self.url_open(
-            path,
-            data=json.dumps(body) if body is not None else None,
-            method=method,
-            headers={
-                **({"Content-Type": "application/json"} if body is not None else {}),
-                **(headers or {}),
-            },
-        )
-        self.env.invalidate_all()
-        return response
 
     def _pay(self, phone="0754123456", **outcome):
         if outcome:

@@ -5,18 +5,16 @@ Chromium over CDP and keeps a 320 px screenshot in artifacts/."""
 
 import base64
 import hashlib
-import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from unittest.mock import patch
 from urllib.parse import parse_qs, urlencode
 
 from odoo.tests import tagged
-from odoo.tests.common import ChromeBrowser, get_db_name
-from odoo.tools import config
+from odoo.tests.common import ChromeBrowser
 
+from odoo.addons.isp_hotspot.tests.common import CaptivePageSession
 from odoo.addons.isp_mpesa.tests.common import MpesaCase
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -51,12 +49,10 @@ class FakeRouterLogin:
 
 
 @tagged("post_install", "-at_install")
-class TestHotspotPurchase(MpesaCase):
+class TestHotspotPurchase(CaptivePageSession, MpesaCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # sessions: one database for the test server instead of the stateless header
-        cls.startClassPatcher(patch.dict(config.options, {"dbfilter": f"^{get_db_name()}$"}))
         website = cls.env["website"].get_current_website()
         website.company_id = cls.tz_company
         cls.clickpesa.is_published = True
@@ -68,17 +64,6 @@ class TestHotspotPurchase(MpesaCase):
     def setUp(self):
         super().setUp()
         self.router.posts.clear()
-
-    def url_open(self, url, *args, headers=None, **kwargs):
-        return super(MpesaCase, self).url_open(url, *args, headers=headers, **kwargs)
-
-    def api(self, method, path, body=None):
-        return self.url_open(
-            path,
-            data=json.dumps(body) if body is not None else None,
-            method=method,
-            headers={"Content-Type": "application/json"} if body is not None else None,
-        )
 
     def _pay(self, phone="0754123456", **outcome):
         self.clickpesa_sim.next_result(**outcome)

@@ -2,22 +2,17 @@
 the captive page's payments go through isp_mpesa's push limits, per phone (low) and per
 client address (high), with the real ClickPesa provider on its loopback simulator."""
 
-import json
-from unittest.mock import patch
-
 from odoo.tests import tagged
-from odoo.tests.common import get_db_name
-from odoo.tools import config
 
+from odoo.addons.isp_hotspot.tests.common import CaptivePageSession
 from odoo.addons.isp_mpesa.tests.common import MpesaCase
 
 
 @tagged("post_install", "-at_install")
-class TestHotspotPushLimits(MpesaCase):
+class TestHotspotPushLimits(CaptivePageSession, MpesaCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.startClassPatcher(patch.dict(config.options, {"dbfilter": f"^{get_db_name()}$"}))
         cls.env["website"].get_current_website().company_id = cls.tz_company
         cls.clickpesa.write(
             {
@@ -28,19 +23,10 @@ class TestHotspotPushLimits(MpesaCase):
             }
         )
 
-    def url_open(self, url, *args, headers=None, **kwargs):
-        return super(MpesaCase, self).url_open(url, *args, headers=headers, **kwargs)
-
     def _pay(self, phone):
-        self.env.flush_all()
-        response = self.url_open(
-            "/api/initiate-payment/",
-            data=json.dumps({"phone": phone, "bundle_id": self.tzs_bundle.id}),
-            method="POST",
-            headers={"Content-Type": "application/json"},
+        return self.api(
+            "POST", "/api/initiate-payment/", {"phone": phone, "bundle_id": self.tzs_bundle.id}
         )
-        self.env.invalidate_all()
-        return response
 
     def test_ten_customers_behind_one_router_then_the_limits(self):
         # every request comes from the test server's one address, as behind a router's NAT

@@ -1,9 +1,8 @@
 """The captive page tells the truth about the router: "You are online" only when the router
-(isp_mikrotik, against the strict RouterOS simulator through librouteros) accepted this
-device; paid-and-pending when the router cannot be reached; the router's or the device
-limit's refusal in plain words otherwise."""
+(isp_hotspot_mikrotik's server-side login through isp_mikrotik, against the strict RouterOS
+simulator through librouteros) accepted this device; paid-and-pending when the router cannot
+be reached; the router's or the device limit's refusal in plain words otherwise."""
 
-import re
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -13,15 +12,11 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import config
 
-from odoo.addons.isp_hotspot.tests.common import HotspotCase
+from odoo.addons.isp_hotspot.tests.common import HotspotCase, csrf
 from odoo.addons.isp_mikrotik.tests.routeros_sim import RouterOSSimulator
 
 MAC = "3A:1F:6C:88:21:D4"
 IP = "10.5.50.21"
-
-
-def csrf(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 @tagged("post_install", "-at_install")
@@ -60,25 +55,7 @@ class TestHotspotRouterLogin(HotspotCase):
     def status_page(self):
         """Sign Amina in with an SMS code on the captive page: it lands on the status view,
         whose connect form (POST) logs this device in."""
-        html = self.url_open("/hotspot", params=self.params).text
-        response = self.url_open(
-            "/hotspot/signin",
-            data={**self.params, "phone": "0713987654", "csrf_token": csrf(html)},
-            method="POST",
-        )
-        self.assertEqual(response.status_code, 200, response.text[:2000])
-        response = self.url_open(
-            "/hotspot/signin/verify",
-            data={
-                **self.params,
-                "phone": "+255713987654",
-                "code": self.sent_codes[-1][1],
-                "csrf_token": csrf(response.text),
-            },
-            method="POST",
-        )
-        self.assertEqual(response.status_code, 200, response.text[:300])
-        self.assertIn("/hotspot/status", response.url)
+        response = self.sign_in_page(self.params)
         # the status view only reads; its connect form (POST, CSRF) submits itself
         self.assertRegex(response.text, r'id="hs-connect"[^>]*data-auto="1"')
         response = self.url_open(
@@ -152,12 +129,11 @@ class TestHotspotRouterLogin(HotspotCase):
         empty until staff set it."""
         self.assertFalse(self.router.hotspot_address)
         self.router.hotspot_address = "10.5.50.1"
-        self.assertEqual(
-            self.company._isp_hotspot_login_hosts(nas=str(self.router.id)), ["10.5.50.1"]
-        )
+        hosts = self.env["isp.hotspot.router.login"]._router_login_hosts
+        self.assertEqual(hosts(self.company, nas=str(self.router.id)), ["10.5.50.1"])
         # a page naming no router gets none of the routers' addresses
-        self.assertEqual(self.company._isp_hotspot_login_hosts(), [])
-        self.assertEqual(self.company._isp_hotspot_login_hosts(nas="0"), [])
+        self.assertEqual(hosts(self.company), [])
+        self.assertEqual(hosts(self.company, nas="0"), [])
 
     def test_rogue_hotspot_without_nas_gets_no_password(self):
         """A fake router at a router's address, leaving out nas and chap-id: no login, no

@@ -63,6 +63,12 @@ class TestPaidMeansOnline(MpesaCase):
     def _run_router_queue(self):
         self._run_cron(self.Job._cron_process_queue)
 
+    def _router_login(self, subscription):
+        """The captive page's hand-off (isp_hotspot, through isp_hotspot_mikrotik)."""
+        return self.env["isp.hotspot.router.login"]._router_login(
+            subscription, str(self.router.id), IP, MAC
+        )
+
     def _users(self):
         return {row["name"]: row for row in self.sim.rows(USERS)}
 
@@ -111,7 +117,7 @@ class TestPaidMeansOnline(MpesaCase):
             "nothing left to retry",
         )
         # the captive page's hand-off: the router logs this device in, and only then "online"
-        result = subscription._isp_router_hotspot_login(str(self.router.id), IP, MAC)
+        result = self._router_login(subscription)
         self.assertEqual(result["state"], "online", result)
         self.assertEqual(
             [(r["user"], r["address"], r["mac-address"]) for r in self.sim.rows(ACTIVE)],
@@ -140,14 +146,14 @@ class TestPaidMeansOnline(MpesaCase):
         pending = self.Job.search([("router_id", "=", self.router.id), ("state", "=", "pending")])
         self.assertIn(subscription, pending.subscription_id, "the update waits for the router")
         # the captive page says the access is paid and will follow, never "online"
-        result = subscription._isp_router_hotspot_login(str(self.router.id), IP, MAC)
+        result = self._router_login(subscription)
         self.assertEqual(result["state"], "pending", result)
 
         self.sim.set_refuse(False)
         with freeze_time(fields.Datetime.now() + timedelta(hours=1)):
             self._run_router_queue()
         self.assertEqual(self._users()[subscription.login]["disabled"], "false")
-        result = subscription._isp_router_hotspot_login(str(self.router.id), IP, MAC)
+        result = self._router_login(subscription)
         self.assertEqual(result["state"], "online", result)
 
     def test_periodic_sync_repairs_what_was_changed_by_hand(self):

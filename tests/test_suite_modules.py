@@ -1,18 +1,23 @@
-"""Cross-module checks: the five modules install together, following design.md's graph."""
+"""Cross-module checks: the five modules and their bridges install together, following the
+graph of docs/architecture.md."""
 
 from odoo.tests import TransactionCase, tagged
 
-SUITE = {"isp_billing", "isp_mpesa", "isp_sms", "isp_mikrotik", "isp_hotspot"}
-# design.md: isp_hotspot, isp_mpesa, isp_sms and isp_mikrotik build on isp_billing; isp_billing
-# knows none of them, and the others never depend on each other (hooks and Odoo's payment flow
-# connect them).
+# isp_hotspot, isp_mpesa, isp_sms and isp_mikrotik build on isp_billing; isp_billing knows none
+# of them, and they never depend on each other (hooks and Odoo's payment flow connect them):
+# where the captive page needs a sibling, a small auto-install bridge depends on both (as
+# Odoo's sale_stock does), and is installed by itself with the last of them.
 ALLOWED_SUITE_DEPENDENCIES = {
     "isp_billing": set(),
     "isp_mpesa": {"isp_billing"},
     "isp_sms": {"isp_billing"},
     "isp_mikrotik": {"isp_billing"},
     "isp_hotspot": {"isp_billing"},
+    "isp_hotspot_mikrotik": {"isp_hotspot", "isp_mikrotik"},
+    "isp_hotspot_sms": {"isp_hotspot", "isp_sms"},
 }
+SUITE = set(ALLOWED_SUITE_DEPENDENCIES)
+BRIDGES = {"isp_hotspot_mikrotik", "isp_hotspot_sms"}
 
 
 @tagged("post_install", "-at_install")
@@ -34,7 +39,14 @@ class TestSuiteModules(TransactionCase):
         sms = modules.filtered(lambda m: m.name == "isp_sms")
         self.assertIn("sms", sms.dependencies_id.mapped("name"))
 
+    def test_bridges_install_themselves(self):
+        bridges = self.env["ir.module.module"].search([("name", "in", list(BRIDGES))])
+        self.assertEqual(len(bridges), len(BRIDGES))
+        self.assertTrue(all(bridges.mapped("auto_install")))
+
     def test_router_module_license_combines_with_librouteros(self):
-        # librouteros is GPL-2.0-or-later: the module importing it must be GPL-compatible.
-        mikrotik = self.env["ir.module.module"].search([("name", "=", "isp_mikrotik")])
-        self.assertIn(mikrotik.license, {"AGPL-3", "GPL-3", "GPL-3 or any later version"})
+        # librouteros is GPL-2.0-or-later: the modules importing it must be GPL-compatible
+        # (and a module depending on an AGPL module is AGPL, as OCA has it).
+        for name in ("isp_mikrotik", "isp_hotspot_mikrotik"):
+            module = self.env["ir.module.module"].search([("name", "=", name)])
+            self.assertIn(module.license, {"AGPL-3", "GPL-3", "GPL-3 or any later version"})

@@ -2,14 +2,14 @@
     "name": "ISP Billing",
     "summary": "Hotspot and PPPoE internet business: bundles, customers, subscriptions, "
     "devices, access log, exactly-once fulfilment with invoices",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.2.0",
     "category": "Services",
     "website": "https://github.com/isp-billing-suite/isp-billing-suite",
     "author": "ISP Billing Suite contributors",
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "depends": ["base_setup", "mail", "product", "account", "account_payment"],
+    "depends": ["base_setup", "mail", "phone_validation", "product", "account", "account_payment"],
     "external_dependencies": {"python": ["phonenumbers", "xlsxwriter"]},
     "data": [
         "security/isp_billing_security.xml",

@@ -1,7 +1,7 @@
 {
     "name": "ISP Hotspot Captive Page",
     "summary": "Captive page and JSON API on the Odoo website for hotspot customers",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.0.2",
     "category": "Website",
     "website": "https://github.com/isp-billing-suite/isp-billing-suite",
     "author": "ISP Billing Suite contributors",
@@ -11,7 +11,6 @@
     "data": [
         "security/ir.model.access.csv",
         "security/isp_hotspot_security.xml",
-        "data/ir_cron_data.xml",
         "views/isp_hotspot_templates.xml",
         "views/res_config_settings_views.xml",
     ],

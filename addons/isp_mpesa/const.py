@@ -2,6 +2,8 @@
 
 from datetime import timedelta, timezone
 
+from odoo.addons.payment.const import SENSITIVE_KEYS as PAYMENT_SENSITIVE_KEYS
+
 # Daraja timestamps are in Kenya time (EAT, UTC+3, no daylight saving).
 KENYA_TZ = timezone(timedelta(hours=3), "EAT")
 
@@ -9,10 +11,7 @@ DARAJA_HOSTS = {
     "test": "https://sandbox.safaricom.co.ke",
     "enabled": "https://api.safaricom.co.ke",
 }
-CLICKPESA_HOSTS = {
-    "test": "https://api.clickpesa.com/third-parties",
-    "enabled": "https://api.clickpesa.com/third-parties",
-}
+CLICKPESA_URL = "https://api.clickpesa.com/third-parties"  # one for test and production
 
 DARAJA_TOKEN_PATH = "oauth/v1/generate"
 DARAJA_STK_PATH = "mpesa/stkpush/v1/processrequest"
@@ -33,7 +32,8 @@ TOKEN_MARGIN_SECONDS = 120
 DARAJA_INVALID_TOKEN = "404.001.03"
 DARAJA_PROCESSING = "500.001.1001"
 
-# Keys whose values never reach the logs (masked by the payment logger's filter).
+# Keys whose values never reach the logs (masked by the payment loggers' filter; added to the
+# payment module's, which its request log uses, as payment_stripe does).
 SENSITIVE_KEYS = {
     "Password",
     "access_token",
@@ -48,6 +48,7 @@ SENSITIVE_KEYS = {
     "consumer_secret",
     "passkey",
 }
+PAYMENT_SENSITIVE_KEYS.update(SENSITIVE_KEYS)
 
 # Keys masked in the callback payloads kept on transactions (personal data).
 PERSONAL_KEYS = {
@@ -63,24 +64,9 @@ PERSONAL_KEYS = {
     "clientId",
 }
 
-# Daraja ResultCode -> transaction state (messages: payment.transaction._daraja_result).
-DARAJA_RESULT_STATES = {
-    "0": "done",
-    "1": "error",
-    "2": "error",
-    "3": "error",
-    "4": "error",
-    "8": "error",
-    "17": "error",
-    "1019": "cancel",
-    "1025": "error",
-    "1032": "cancel",
-    "1037": "error",
-    "2001": "error",
-    "2028": "error",
-    "8006": "error",
-    "SFC_IC0003": "error",
-}
+# Daraja ResultCode -> transaction state: any other code is an error (messages:
+# payment.transaction._daraja_messages).
+DARAJA_RESULT_STATES = {"0": "done", "1019": "cancel", "1032": "cancel"}
 
 # Daraja errorCode -> message (the provider's own errorMessage is added for staff).
 DARAJA_ERROR_CODES = {
@@ -94,8 +80,17 @@ DARAJA_ERROR_CODES = {
     "500.003.1001": "M-Pesa had an internal error",
 }
 
-CLICKPESA_DONE = {"SUCCESS", "SETTLED"}
-CLICKPESA_PENDING = {"PROCESSING", "PENDING", "ON-HOLD"}
-CLICKPESA_ERROR = {"FAILED", "REVERSED", "REFUNDED"}
+# ClickPesa payment status -> transaction state.
+CLICKPESA_STATUS_MAPPING = {
+    "pending": ("PROCESSING", "PENDING", "ON-HOLD"),
+    "done": ("SUCCESS", "SETTLED"),
+    "error": ("FAILED", "REVERSED", "REFUNDED"),
+}
 
 PROVIDER_CODES = ("daraja", "clickpesa")
+
+# The one currency each provider takes payments in.
+SUPPORTED_CURRENCIES = {"daraja": "KES", "clickpesa": "TZS"}
+
+# The codes of the payment methods to activate with each provider.
+DEFAULT_PAYMENT_METHOD_CODES = {"daraja": {"mpesa"}, "clickpesa": {"mobile_money"}}

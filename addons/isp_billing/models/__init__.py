@@ -5,6 +5,7 @@ from . import res_config_settings
 from . import product_template
 from . import product_product
 from . import res_partner
+from . import res_partner_reseller
 from . import isp_subscription
 from . import account_move
 from . import isp_reseller_purchase
@@ -19,3 +20,5 @@ from . import isp_voucher_export
 from . import payment_provider
 from . import payment_transaction
 from . import isp_dashboard
+from . import isp_dashboard_sections
+from . import isp_dashboard_kpi

@@ -17,14 +17,3 @@ class IrCron(models.Model):
             return
         data[NOTIFIED_KEY] = True
         super()._notifydb()
-
-    @api.model
-    def _isp_unlink_in_batches(self, model, domain, batch_size, order="id"):
-        """Delete the records of ``model`` (a recordset, with the rights to delete) matching
-        ``domain``, ``batch_size`` at a time, each batch committed as the cron's progress.
-        Returns False when the cron run must stop (its time is up), True when all are gone."""
-        while batch := model.search(domain, limit=batch_size, order=order):
-            batch.unlink()
-            if not self._commit_progress(len(batch)):
-                return False
-        return True

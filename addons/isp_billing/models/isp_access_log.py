@@ -105,9 +105,10 @@ class IspAccessLog(models.Model):
             }
         )
 
-    @api.model
-    def _cron_purge_access_log(self, batch_size=5000):
-        """Delete entries older than each company's retention, in committed batches."""
+    @api.autovacuum
+    def _gc_expired(self, limit=5000):
+        """Delete a batch of entries older than their company's retention; returns
+        (deleted, whether more are left) for ir.autovacuum to call again."""
         now = fields.Datetime.now()
         domain = Domain.OR(
             [
@@ -116,6 +117,6 @@ class IspAccessLog(models.Model):
             ]
             for company in self.env["res.company"].sudo().search([])
         )
-        return self.env["ir.cron"]._isp_unlink_in_batches(
-            self.sudo(), domain, batch_size, order="date, id"
-        )
+        records = self.sudo().search(domain, limit=limit, order="date, id")
+        records.unlink()
+        return len(records), len(records) == limit

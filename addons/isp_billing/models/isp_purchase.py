@@ -1,12 +1,9 @@
 import logging
-from datetime import timedelta
 
-import psycopg2
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError, UserError
-from odoo.fields import Domain
 
 _logger = logging.getLogger(__name__)
 
@@ -16,11 +13,6 @@ INVOICE_STATUSES = [
     ("to_invoice", "To Invoice"),
     ("invoiced", "Invoiced"),
 ]
-# invoice option of the fulfilment: access now, invoice (and payment) by the invoicing job
-DEFERRED = "deferred"
-# retries of a failed deferred invoice: 1 minute, doubling, at most 6 hours apart
-RETRY_FIRST = 60
-RETRY_MAX = 6 * 3600
 
 
 class IspPurchase(models.Model):
@@ -28,6 +20,16 @@ class IspPurchase(models.Model):
 
     Its (source, reference) pair is unique in the database, so a payment, a voucher code or a
     manual grant can add at most one period, whatever the number of concurrent callers.
+
+    Its invoice: a manual sale is invoiced by the fulfilment itself (``invoice=True``); a
+    voucher or a free grant is not invoiced. A purchase paid by a payment transaction gets
+    access at once, when the transaction is confirmed, with the amount checked against the
+    invoice to be; it is "To Invoice" until the transaction's post-processing issues the
+    invoice (isp_billing's ``payment.transaction._post_process``, run by Odoo's
+    post-processing cron, triggered at once, or the payment status page), for the amount
+    paid, and account_payment's post-processing pays and reconciles it. A failed invoice
+    leaves the access as it is: its error is kept here (``invoice_error``) and Odoo's
+    post-processing cron retries it; staff can retry at once (Issue Invoice Now).
     """
 
     _name = "isp.purchase"
@@ -64,49 +66,31 @@ class IspPurchase(models.Model):
     invoice_payment_state = fields.Selection(
         related="invoice_id.payment_state", string="Payment Status"
     )
-    invoice_deferred = fields.Boolean(
-        readonly=True,
-        help="Access was given at once; the invoice (and its payment) is issued by the "
-        "invoicing job.",
-    )
+    # "To Invoice" is set by the payment transaction that gave the access (its
+    # post-processing issues the invoice); "Invoiced" follows the invoice
     invoice_status = fields.Selection(
         INVOICE_STATUSES,
         compute="_compute_invoice_status",
         store=True,
         precompute=True,
-        help="To Invoice: paid (access given), the invoice is not issued yet.",
+        readonly=False,
+        help="To Invoice: paid by a payment (access given), the invoice is not issued yet.",
     )
     invoice_error = fields.Text(
         readonly=True, help="Why the invoice could not be issued at the last attempt."
-    )
-    invoice_attempts = fields.Integer(readonly=True)
-    invoice_next_try = fields.Datetime(string="Next Invoicing Attempt", readonly=True)
-    payment_journal_id = fields.Many2one(
-        "account.journal",
-        readonly=True,
-        help="Deferred invoice: register its payment in this journal once issued.",
-    )
-    payment_id = fields.Many2one(
-        "account.payment",
-        readonly=True,
-        help="Deferred invoice: reconcile it with this payment once issued.",
     )
 
     _source_reference_unique = models.Constraint(
         "UNIQUE(source, reference)",
         "This payment, voucher or reference has already been used.",
     )
-    # what the invoicing job reads: only the purchases waiting for their invoice
-    _to_invoice_idx = models.Index("(invoice_next_try, id) WHERE invoice_status = 'to_invoice'")
 
-    @api.depends("invoice_id", "invoice_deferred")
+    @api.depends("invoice_id")
     def _compute_invoice_status(self):
         for purchase in self:
             if purchase.invoice_id:
                 purchase.invoice_status = "invoiced"
-            elif purchase.invoice_deferred:
-                purchase.invoice_status = "to_invoice"
-            else:
+            elif purchase.invoice_status != "to_invoice":
                 purchase.invoice_status = "no"
 
     # ------------------------------------------------------------------ fulfilment
@@ -134,7 +118,6 @@ class IspPurchase(models.Model):
         if existing:
             return existing
 
-        deferred = invoice == DEFERRED
         claim = {
             "company_id": company.id,
             "source": source,
@@ -142,18 +125,6 @@ class IspPurchase(models.Model):
             "partner_id": partner.id,
             "bundle_id": bundle.id,
         }
-        if deferred:
-            # The full-amount check stays here, before anything changes: the total the invoice
-            # will have, computed as the invoice computes it.
-            due, currency = self._isp_invoice_total(partner, bundle, company)
-            if amount is not None and currency.compare_amounts(amount, due):
-                raise UserError(self._isp_wrong_amount_message(reference, bundle, amount, due))
-            claim.update(
-                invoice_deferred=True,
-                amount=due,
-                payment_journal_id=journal.id if journal else False,
-                payment_id=payment.id if payment else False,
-            )
 
         # Claim the reference first: a concurrent caller with the same reference blocks here
         # until this transaction ends, then fails on the unique constraint.
@@ -182,14 +153,14 @@ class IspPurchase(models.Model):
             # a running period extended: it starts where the previous one ends, not now
             "renewal": start != start_at,
         }
-        if invoice and not deferred:
+        if invoice:
             move = purchase._isp_create_invoice(amount)
             vals.update(invoice_id=move.id, amount=move.amount_total)
             if payment:
                 purchase._isp_reconcile_payment(move, payment)
             elif journal:
                 purchase._isp_register_payment(move, journal)
-        elif not deferred and amount:
+        elif amount:
             vals["amount"] = amount
         purchase.write(vals)
         # a log note for staff: nobody is notified of it
@@ -203,8 +174,6 @@ class IspPurchase(models.Model):
             )
         )
         purchase._isp_fulfilled()
-        if deferred:
-            self._isp_trigger_invoicing()
         return purchase
 
     @api.model
@@ -215,7 +184,7 @@ class IspPurchase(models.Model):
             raise UserError(self.env._("Unknown fulfilment source %(name)r.", name=source))
         if not reference:
             raise UserError(self.env._("A fulfilment needs a reference."))
-        if invoice not in (True, False, DEFERRED):
+        if not isinstance(invoice, bool):
             raise UserError(self.env._("Unknown invoice option %(value)r.", value=invoice))
         partner.ensure_one()
         bundle = bundle.product_variant_id if bundle._name == "product.template" else bundle
@@ -310,16 +279,16 @@ class IspPurchase(models.Model):
         return move
 
     def _isp_issue_invoice(self):
-        """Issue the deferred invoice of this purchase: posted, for the amount paid. The
-        caller holds the purchase's row lock (the invoicing job, post-processing)."""
+        """Issue the invoice of this paid purchase: posted, for the amount paid. The caller
+        holds the purchase's row lock (the transaction's post-processing)."""
         self.ensure_one()
         return self._isp_issue_invoices()
 
     def _isp_issue_invoices(self):
-        """Issue the deferred invoices of these purchases (created and posted together), each
+        """Issue the invoices of these paid purchases (created and posted together), each
         for the amount paid; returns them in the order of ``self``. A total that differs from
         the amount paid raises (nothing is issued). The caller holds the purchases' row locks
-        (the invoicing job, post-processing)."""
+        (the transactions' post-processing)."""
         todo = self.filtered(lambda p: not p.invoice_id)
         if todo:
             moves = todo._isp_new_invoices()
@@ -338,9 +307,7 @@ class IspPurchase(models.Model):
                     )
             moves.action_post()
             for purchase, move in zip(todo, moves, strict=True):
-                purchase.write(
-                    {"invoice_id": move.id, "invoice_error": False, "invoice_next_try": False}
-                )
+                purchase.write({"invoice_id": move.id, "invoice_error": False})
         return self.env["account.move"].concat(*(purchase.invoice_id for purchase in self))
 
     def _isp_register_payment(self, move, journal):
@@ -379,163 +346,48 @@ class IspPurchase(models.Model):
             self.date_end,
         )
 
-    # ------------------------------------------------------------------ deferred invoicing
+    # ------------------------------------------------------------------ invoicing errors
 
-    @api.model
-    def _isp_trigger_invoicing(self, at=None):
-        # by the XML id's cached id: no existence query in every payment callback
-        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
-            "isp_billing.ir_cron_isp_invoice_purchases", raise_if_not_found=False
-        )
-        if cron_id:
-            self.env["ir.cron"].sudo().browse(cron_id)._trigger(at)
-
-    def _isp_invoicing_attempt(self, function):
-        """Run ``function`` (issuing this purchase's invoice, and its payment) in a savepoint.
-        A failure is recorded on the purchase for staff and retried later with a growing
-        delay: access was given already and stays. Concurrency errors are not failures: they
-        go up to the request / cron retry. Returns True when it went through."""
+    def _isp_invoice_failed(self, error):
+        """Record why this purchase's invoice could not be issued, for staff (the
+        transaction's post-processing retries it)."""
         self.ensure_one()
-        try:
-            with self.env.cr.savepoint():
-                function()
-        except (psycopg2.OperationalError, ConcurrencyError):
-            raise
-        except Exception as error:  # noqa: BLE001 - any accounting failure: record, retry
-            self._isp_invoicing_failed(error)
-            return False
-        return True
-
-    def _isp_invoicing_failed(self, error):
-        self.ensure_one()
-        attempts = self.invoice_attempts + 1
-        delay = min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
-        next_try = fields.Datetime.now() + timedelta(seconds=delay)
-        message = (error.args[0] if isinstance(error, UserError) else None) or (
+        message = (error.args[0] if isinstance(error, UserError) and error.args else None) or (
             f"{type(error).__name__}: {error}"
         )
         _logger.warning(
-            "Invoice of %s %s not issued (attempt %s, next at %s): %s",
+            "Invoice of %s %s not issued (retried by the post-processing): %s",
             self.source,
             self.reference,
-            attempts,
-            next_try,
             message,
             exc_info=not isinstance(error, UserError),
         )
-        self.write(
-            {"invoice_error": message, "invoice_attempts": attempts, "invoice_next_try": next_try}
-        )
-        self._isp_trigger_invoicing(next_try)
-
-    def _isp_invoice_and_settle(self):
-        """Issue the deferred invoice and pay it as the fulfilment was told (journal or
-        existing payment); payment transactions extend this (isp_billing's
-        ``payment.transaction``: the transaction's post-processing pays it)."""
-        self.ensure_one()
-        move = self._isp_issue_invoice()
-        if self.payment_id:
-            self._isp_reconcile_payment(move, self.payment_id)
-        elif self.payment_journal_id:
-            self._isp_register_payment(move, self.payment_journal_id)
-        return move
-
-    def _isp_invoice_deferred(self):
-        """Issue the invoices of these purchases (locked by the caller). Purchases paid by a
-        payment transaction are invoiced through the transactions' post-processing, which
-        then creates the payments (with the provider's receipt number) and reconciles them,
-        as Odoo's payment flow does.
-
-        All together first, in one savepoint: the invoices created in one ``create`` and
-        posted in one ``action_post``, the transactions post-processed as one recordset.
-        If anything fails, that is rolled back and each purchase goes on its own, in its own
-        savepoint, so that one failing purchase records its error and the others are
-        invoiced."""
-        todo = self.filtered(lambda p: p.invoice_status == "to_invoice")
-        if not todo:
-            return
-        transactions = self.env["payment.transaction"].search(
-            [("isp_purchase_id", "in", todo.ids), ("state", "=", "done")]
-        )
-        paid_by = {tx.isp_purchase_id.id: tx for tx in transactions}
-        if len(todo) > 1:
-            try:
-                with self.env.cr.savepoint():
-                    todo._isp_invoice_together(paid_by)
-                return
-            except (psycopg2.OperationalError, ConcurrencyError):
-                raise
-            except Exception as error:  # noqa: BLE001 - one by one below, errors recorded
-                _logger.info(
-                    "Invoicing %s purchases together failed (%s); now one by one",
-                    len(todo),
-                    error,
-                )
-        for purchase in todo:
-            tx = paid_by.get(purchase.id)
-            purchase._isp_invoicing_attempt(
-                tx._post_process if tx else purchase._isp_invoice_and_settle
-            )
-
-    def _isp_invoice_together(self, paid_by):
-        """Issue the invoices of all these purchases at once, then post-process their
-        transactions (payments, reconciliation) as one recordset, then settle the others as
-        the fulfilment was told. Raises on any failure (the caller rolls it all back)."""
-        self._isp_issue_invoices()
-        transactions = self.env["payment.transaction"].concat(
-            *(paid_by[purchase.id] for purchase in self if purchase.id in paid_by)
-        )
-        for tx in transactions:
-            tx._isp_link_invoice()
-        transactions._post_process()
-        for purchase in self.filtered(lambda p: p.id not in paid_by):
-            purchase._isp_invoice_and_settle()
-
-    @api.model
-    def _cron_isp_invoice_purchases(self, batch_size=20):
-        """Issue the deferred invoices (access given, invoice to issue), oldest first, in
-        committed batches. Triggered at once by each deferred fulfilment; also periodic, for
-        the retries. Purchases another worker holds are skipped (it is invoicing them)."""
-        now = fields.Datetime.now()
-        domain = Domain("invoice_status", "=", "to_invoice") & (
-            Domain("invoice_next_try", "=", False) | Domain("invoice_next_try", "<=", now)
-        )
-        remaining = self.search_count(domain)
-        seen = []
-        cron = self.env["ir.cron"]
-        while remaining:
-            batch = self.search(domain & Domain("id", "not in", seen), order="id", limit=batch_size)
-            if not batch:
-                break
-            seen += batch.ids
-            batch.try_lock_for_update()._isp_invoice_deferred()
-            remaining = max(remaining - len(batch), 0)
-            if not cron._commit_progress(len(batch), remaining=remaining):
-                break
-        return True
+        self.invoice_error = message
 
     # ------------------------------------------------------------------ UI
 
     def action_isp_retry_invoicing(self):
-        """Staff: issue the invoice now (after fixing what the error said)."""
+        """Staff: issue the invoice now (after fixing what the error said), through the
+        post-processing of the transaction that paid it, as Odoo's cron would."""
         if not self.env.user.has_group("account.group_account_invoice"):
             raise UserError(self.env._("Only invoicing users can issue invoices."))
         self.check_access("read")
         purchases = self.sudo().filtered(lambda p: p.invoice_status == "to_invoice")
-        locked = purchases.try_lock_for_update()
-        if purchases - locked:
-            raise UserError(
-                self.env._("These purchases are being invoiced right now; refresh in a moment.")
-            )
-        locked._isp_invoice_deferred()
-        failed = locked.filtered(lambda p: p.invoice_status == "to_invoice")
+        transactions = (
+            self.env["payment.transaction"]
+            .sudo()
+            .search([("isp_purchase_id", "in", purchases.ids), ("state", "=", "done")])
+        )
+        transactions._post_process()
+        failed = purchases.filtered(lambda p: p.invoice_status == "to_invoice")
         if failed:
             return {
                 "type": "ir.actions.client",
                 "tag": "display_notification",
                 "params": {
                     "type": "danger",
-                    "message": failed[0].invoice_error,
+                    "message": failed[0].invoice_error
+                    or self.env._("Being invoiced right now; refresh in a moment."),
                     "sticky": False,
                 },
             }

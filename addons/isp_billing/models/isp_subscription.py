@@ -311,17 +311,14 @@ class IspSubscription(models.Model):
         :param source: 'payment', 'voucher' or 'manual'
         :param reference: the unique reference of the source (transaction reference,
             voucher code, manual sequence number)
-        :param amount: the amount actually paid; when given, it must equal the invoice total
-            (with ``invoice="deferred"``: the total the invoice will have, computed now)
+        :param amount: the amount actually paid; with ``invoice``, it must equal the invoice
+            total; without, it is recorded on the purchase
         :param journal: journal to register the invoice's payment in (a paid purchase)
         :param payment: an existing posted account.payment to reconcile the invoice with
         :param invoice: ``True``: issue a posted customer invoice for the bundle now;
-            ``False``: no invoice (``amount``, if given, is recorded on the purchase);
-            ``"deferred"``: give access now and leave the invoice (and its payment through
-            ``journal`` / reconciliation with ``payment``) to the invoicing job, triggered at
-            once (``isp.purchase._cron_isp_invoice_purchases``); the purchase's ``amount`` is
-            set now. A failing invoice never takes the access back: the error is recorded on
-            the purchase ("To Invoice") and retried.
+            ``False``: no invoice in the fulfilment. A payment transaction fulfils without
+            invoice, the amount checked against the invoice to be, and issues the invoice in
+            its post-processing (``payment.transaction._isp_fulfil_paid``).
         :param date: the moment access starts counting from (default: now)
         :return: the isp.purchase of this reference (the existing one on a repeated call)
         :raise ConcurrencyError: when a concurrent transaction fulfils the same reference or
@@ -858,18 +855,6 @@ class IspSubscription(models.Model):
         records none; a module that polls the routers (isp_mikrotik) returns them."""
         self.ensure_one()
         return []
-
-    def _isp_router_hotspot_login(self, nas, ip, mac):
-        """Hook: log this paid hotspot customer's device (``ip`` / ``mac``) in on the router
-        identified by ``nas`` (the captive page's router parameter) from the server side.
-        Returns ``{"ok": bool, "state": str, "message": str}``: ``state`` "online" when the
-        router accepted the login (the only case with ``ok``), "pending" when the router
-        cannot be reached (the access is paid and follows when it answers), "refused" when
-        the router or the subscription says no (``message`` says why). None when this cannot
-        be done here (no router module, unknown router): the page then posts to the router's
-        login URL."""
-        self.ensure_one()
-        return None
 
     def _isp_portal_invoices(self):
         """The invoices of this subscription: its period invoices and its purchases'."""

@@ -65,7 +65,7 @@ class IspVoucherAttempt(models.Model):
         return attempt
 
     @api.model
-    def _isp_failures(self, company, phone, mac, ip):
+    def _count_failures(self, company, phone, mac, ip):
         """Counted failures in the company's window: {"phone": n, "mac": n, "ip": n}.
 
         ``ip`` is the requester's address. The phone's and the MAC's failures are counted
@@ -109,7 +109,7 @@ class IspVoucherAttempt(models.Model):
         limit, ip_limit = company.isp_voucher_max_failures, company.isp_voucher_max_failures_ip
         if limit <= 0 and ip_limit <= 0:
             return
-        failures = self._isp_failures(company, phone, mac, ip)
+        failures = self._count_failures(company, phone, mac, ip)
         by_phone = 0 if phone_owner else failures["phone"]
         if not (0 < limit <= max(by_phone, failures["mac"]) or 0 < ip_limit <= failures["ip"]):
             return
@@ -123,13 +123,16 @@ class IspVoucherAttempt(models.Model):
             "blocked",
         )
 
-    @api.model
-    def _cron_purge(self, batch_size=10000):
-        """Delete attempts older than each company's retention, in committed batches."""
+    @api.autovacuum
+    def _gc_expired(self, limit=10000):
+        """Delete a batch of attempts older than their company's retention; returns
+        (deleted, whether more are left) for ir.autovacuum to call again."""
         now = fields.Datetime.now()
         domain = Domain.OR(
             [("company_id", "=", company.id), ("create_date", "<", now - timedelta(days=days))]
-            for company in self.env["res.company"].search([])
+            for company in self.env["res.company"].sudo().search([])
             for days in [company.isp_voucher_attempt_retention_days]
         )
-        return self.env["ir.cron"]._isp_unlink_in_batches(self, domain, batch_size)
+        records = self.sudo().search(domain, limit=limit, order="id")
+        records.unlink()
+        return len(records), len(records) == limit

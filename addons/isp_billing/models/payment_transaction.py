@@ -1,11 +1,21 @@
 import logging
+from datetime import datetime
 
 import psycopg2
+from dateutil.relativedelta import relativedelta
 
 from odoo import fields, models
 from odoo.exceptions import AccessError, ConcurrencyError, UserError
+from odoo.fields import Domain
+from odoo.tools import split_every
 
 _logger = logging.getLogger(__name__)
+
+# bundle payments post-processed together by the post-processing cron (their invoices created
+# and posted together), each batch committed
+ISP_POST_PROCESS_BATCH = 20
+# how long Odoo's post-processing cron retries a transaction after its last state change
+RETRY_DAYS = 4
 
 # What became of the access a confirmed bundle transaction paid for.
 ISP_ACCESS_STATES = [
@@ -23,11 +33,18 @@ class PaymentTransaction(models.Model):
     ``isp_bundle_id`` set. When the provider confirms it (callback, webhook or status poll:
     ``_set_done``), the customer's access is activated or extended at once through the
     exactly-once fulfilment (source ``payment``, reference = the transaction reference), with
-    the full amount checked against the invoice-to-be. The invoice is deferred: the
-    transaction's post-processing issues it and links it, and account_payment's
-    post-processing then creates the payment (with the provider's reference) and reconciles
-    it. Post-processing runs in isp_billing's invoicing job (triggered at once), or in Odoo's
-    own post-processing (status poll, cron), whichever comes first, exactly once.
+    the full amount checked against the invoice to be; its purchase is "To Invoice" and
+    Odoo's post-processing cron is triggered at once.
+
+    The invoice is issued by the transaction's post-processing (``_post_process``, as sale
+    invoices its orders there): created and posted for the amount paid, linked to the
+    transaction, then account_payment's post-processing creates the payment (with the
+    provider's reference) and reconciles it. Whoever post-processes first (the cron, the
+    payment status page) does it, exactly once (the purchase's row lock). A transaction whose
+    invoice fails keeps its access, its purchase keeps the error, and it is left
+    un-post-processed: Odoo's cron (``payment.cron_post_process_payment_tx``) retries it at
+    each run for 4 days after its confirmation; staff can retry it at any time (Issue
+    Invoice Now, on the purchase).
     """
 
     _inherit = "payment.transaction"
@@ -88,7 +105,19 @@ class PaymentTransaction(models.Model):
     def _set_done(self, **kwargs):
         txs = super()._set_done(**kwargs)
         txs._isp_activate()
+        if any(tx.isp_invoice_status == "to_invoice" for tx in txs):
+            # the invoice, payment and reconciliation: by Odoo's post-processing, out of this
+            # request (it is not triggered by Odoo on confirmation)
+            self._isp_trigger_post_processing()
         return txs
+
+    def _isp_trigger_post_processing(self):
+        # by the XML id's cached id: no existence query in every payment callback
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "payment.cron_post_process_payment_tx", raise_if_not_found=False
+        )
+        if cron_id:
+            self.env["ir.cron"].sudo().browse(cron_id)._trigger()
 
     def _isp_activate(self):
         """Give the access these confirmed transactions paid for, now (the invoice follows).
@@ -102,18 +131,58 @@ class PaymentTransaction(models.Model):
         ):
             tx._isp_fulfil_bundle()
 
+    def _cron_post_process(self):
+        """Override of payment: in the cron's run (no transactions given), the confirmed
+        bundle payments waiting for their invoice go first, in batches: their invoices
+        created and posted together, each batch committed (an invoice that fails is recorded
+        and leaves its transaction to the next run, the others go on). Then Odoo's own loop,
+        one by one, for the other transactions and for any batch that failed as a whole.
+        The transactions are Odoo's: not post-processed, last state change within its retry
+        window."""
+        if self:
+            return super()._cron_post_process()
+        domain = Domain("is_post_processed", "=", False) & Domain(
+            "last_state_change", ">=", datetime.now() - relativedelta(days=RETRY_DAYS)
+        )
+        invoicing = self.search(
+            domain
+            & Domain("state", "=", "done")
+            & Domain("isp_purchase_id.invoice_status", "=", "to_invoice"),
+            order="id",
+        )
+        done = []
+        remaining = len(invoicing)
+        for ids in split_every(ISP_POST_PROCESS_BATCH, invoicing.ids):
+            remaining -= len(ids)
+            try:
+                self.browse(ids)._post_process()
+            except Exception as error:  # noqa: BLE001 - Odoo's loop below, one by one
+                self.env.cr.rollback()
+                _logger.info("Post-processing %s transactions together failed: %s", len(ids), error)
+                continue
+            done += ids
+            # out of time: the cron runs again at once (Odoo's runner: some remaining)
+            if not self.env["ir.cron"]._commit_progress(len(ids), remaining=remaining):
+                return None
+        others = self.search(domain & Domain("id", "not in", done))
+        if others:
+            super(PaymentTransaction, others)._cron_post_process()
+        return None
+
     def _post_process(self):
         self._isp_activate()
         waiting = self._isp_invoice_purchases()
         # Transactions whose invoice could not be issued now are not post-processed: no
-        # payment without its invoice; the invoicing job (and Odoo's post-processing) retry.
+        # payment without its invoice; Odoo's post-processing cron retries them.
         return super(PaymentTransaction, self - waiting)._post_process()
 
     def _isp_invoice_purchases(self):
-        """Issue the deferred invoices of these confirmed transactions and link them, so that
-        the payment the post-processing creates reconciles them. Returns the transactions left
-        waiting: their purchase is being invoiced by another worker, or its invoice failed
-        (the error is recorded on the purchase)."""
+        """Issue the invoices of these confirmed transactions' purchases ("To Invoice") and
+        link them, so that the payment the post-processing creates reconciles them: all
+        together (one create, one post), or, when that fails, one by one, each in its
+        savepoint, so that one failing invoice does not hold the others. Returns the
+        transactions left waiting: their purchase is being invoiced by another worker, or its
+        invoice failed (the error is recorded on the purchase)."""
         todo = self.filtered(
             lambda t: t.state == "done" and t.isp_purchase_id.invoice_status == "to_invoice"
         )
@@ -135,7 +204,13 @@ class PaymentTransaction(models.Model):
             except Exception as error:  # noqa: BLE001 - each one's error is recorded below
                 _logger.info("Invoicing %s transactions together failed: %s", len(ready), error)
         for tx in ready:
-            if not tx.isp_purchase_id._isp_invoicing_attempt(tx._isp_link_invoice):
+            try:
+                with self.env.cr.savepoint():
+                    tx._isp_link_invoice()
+            except (psycopg2.OperationalError, ConcurrencyError):
+                raise
+            except Exception as error:  # noqa: BLE001 - any accounting failure: record, retry
+                tx.isp_purchase_id._isp_invoice_failed(error)
                 waiting |= tx
         return waiting
 
@@ -173,7 +248,7 @@ class PaymentTransaction(models.Model):
         try:
             with self.env.cr.savepoint():
                 # the bundle's company and currency are checked by its customer price
-                # (product.product._isp_customer_price), in the fulfilment's amount check
+                # (product.product._isp_customer_price), in the amount check
                 company = self.partner_id.company_id or self.env.company
                 if self.currency_id != company.currency_id:
                     raise UserError(
@@ -183,14 +258,7 @@ class PaymentTransaction(models.Model):
                             price=company.currency_id.name,
                         )
                     )
-                purchase = self.env["isp.subscription"]._isp_fulfil(
-                    self.partner_id,
-                    self.isp_bundle_id,
-                    "payment",
-                    self.reference,
-                    amount=self.amount,
-                    invoice="deferred",
-                )
+                purchase = self._isp_fulfil_paid(self.partner_id, check_amount=True)
         except UserError as error:
             # The money arrived but does not buy the bundle (wrong amount or currency, not a
             # customer): no access; account_payment still records the payment, and staff
@@ -204,6 +272,28 @@ class PaymentTransaction(models.Model):
             return False
         # one write: no extra query on the callback path
         self.write({"isp_purchase_id": purchase.id, "isp_access_state": "fulfilled"})
+        return purchase
+
+    def _isp_fulfil_paid(self, partner, check_amount):
+        """Give the access this transaction pays for, its invoice to be issued by the
+        post-processing: the purchase records the invoice's total (the bundle's customer
+        price, ``product.product._isp_customer_price``, which also checks that the company
+        can sell the bundle) and is "To Invoice". With ``check_amount``, an amount paid other
+        than that total raises a UserError before anything changes."""
+        self.ensure_one()
+        bundle = self.isp_bundle_id
+        Purchase = self.env["isp.purchase"]
+        company = partner.company_id or self.env.company
+        due, currency = Purchase._isp_invoice_total(partner, bundle, company)
+        if check_amount and currency.compare_amounts(self.amount, due):
+            raise UserError(
+                Purchase._isp_wrong_amount_message(self.reference, bundle, self.amount, due)
+            )
+        purchase = self.env["isp.subscription"]._isp_fulfil(
+            partner, bundle, "payment", self.reference, amount=due, invoice=False
+        )
+        if not purchase.invoice_id:
+            purchase.invoice_status = "to_invoice"
         return purchase
 
     def _isp_mark_not_applied(self, reason):
@@ -299,8 +389,9 @@ class PaymentTransaction(models.Model):
         one, finds the purchase made and adds nothing; the row lock makes a concurrent
         refund of the same payment fail.
 
-        The invoice: the deferred one at the bundle's customer price when the company can
-        sell the bundle (the payment received reconciles with it, partially when short).
+        The invoice: at the bundle's customer price when the company can sell the bundle,
+        issued at once by the transaction's post-processing (the payment received reconciles
+        with it, partially when short).
         When it cannot (``product.product._isp_sale_error``: a bundle of no company, of
         another company's currency - the very reasons such payments are refused), no
         invoice is issued: that price has no currency an invoice of this company could
@@ -317,16 +408,21 @@ class PaymentTransaction(models.Model):
             partner = tx_sudo._isp_customer_partner()
             bundle = tx_sudo.isp_bundle_id
             sale_error = bundle._isp_sale_error(partner.company_id or self.env.company)
-            options = (
-                {"invoice": False, "amount": tx_sudo.amount}
-                if sale_error
-                else {"invoice": "deferred"}
-            )
-            purchase = (
-                self.env["isp.subscription"]
-                .sudo()
-                ._isp_fulfil(partner, bundle, "payment", tx_sudo.reference, **options)
-            )
+            if tx_sudo.state == "done" and not sale_error:
+                purchase = tx_sudo._isp_fulfil_paid(partner, check_amount=False)
+            else:
+                # no invoice it could be issued (see above), or none that Odoo's payment flow
+                # pays: a payment that ended in error (short) gets its invoice now, unpaid
+                options = (
+                    {"invoice": False, "amount": tx_sudo.amount}
+                    if sale_error
+                    else {"invoice": True}
+                )
+                purchase = (
+                    self.env["isp.subscription"]
+                    .sudo()
+                    ._isp_fulfil(partner, bundle, "payment", tx_sudo.reference, **options)
+                )
             tx_sudo.write({"isp_purchase_id": purchase.id, "isp_access_state": "granted"})
             decision = self.env._(
                 "Payment %(reference)s of %(amount)s: access granted by staff "
@@ -346,6 +442,12 @@ class PaymentTransaction(models.Model):
                     error=sale_error,
                 )
             tx._isp_decision_trace(decision)
+            if purchase.invoice_status == "to_invoice":
+                # post-processed again, now: its invoice, reconciled with the payment received
+                # (Odoo's cron would retry it only for 4 days after the payment); a failure
+                # is kept on the purchase and leaves it to retry
+                tx_sudo.is_post_processed = False
+                tx_sudo._post_process()
         return True
 
     def action_isp_record_refund(self):

@@ -9,9 +9,6 @@ class ProductProduct(models.Model):
     def _isp_add_duration(self, start):
         return self.product_tmpl_id._isp_add_duration(start)
 
-    def _isp_rate_limit(self):
-        return self.product_tmpl_id._isp_rate_limit()
-
     def _isp_sale_error(self, company):
         """Why ``company`` cannot sell this bundle for money (a message for the customer and
         staff), or None. A bundle is priced in its company's currency: a bundle shared by

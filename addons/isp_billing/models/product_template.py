@@ -172,18 +172,3 @@ class ProductTemplate(models.Model):
         if self.isp_duration_unit == "hours":
             return start + relativedelta(hours=value)
         return start + relativedelta(days=value)
-
-    def _isp_rate_limit(self):
-        """RouterOS rate-limit text ``rx/tx`` from the router's side (upload/download), or ''."""
-        self.ensure_one()
-        if not (self.isp_upload_kbps or self.isp_download_kbps):
-            return ""
-
-        def fmt(kbps):
-            if not kbps:
-                return "0"
-            if kbps % 1024 == 0:
-                return f"{kbps // 1024}M"
-            return f"{kbps}k"
-
-        return f"{fmt(self.isp_upload_kbps)}/{fmt(self.isp_download_kbps)}"

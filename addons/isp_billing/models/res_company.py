@@ -1,5 +1,4 @@
-from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import fields, models
 
 
 class ResCompany(models.Model):
@@ -10,15 +9,6 @@ class ResCompany(models.Model):
         default=3,
         help="Devices a new ISP customer may register at once, unless the customer or the "
         "bundle says otherwise.",
-    )
-    isp_reminder_hotspot_hours = fields.Integer(
-        string="Hotspot Reminder (hours before expiry)",
-        default=2,
-    )
-    isp_reminder_pppoe_days = fields.Char(
-        string="PPPoE Reminders (days before expiry)",
-        default="7,3,1",
-        help="Comma-separated list of days before expiry at which PPPoE customers are reminded.",
     )
     isp_access_log_retention_days = fields.Integer(
         string="Access Log Retention (days)",
@@ -97,38 +87,3 @@ class ResCompany(models.Model):
         "CHECK(isp_access_log_retention_days > 0)",
         "The access log retention must be at least one day.",
     )
-
-    @api.constrains("isp_reminder_pppoe_days")
-    def _check_isp_reminder_pppoe_days(self):
-        for company in self:
-            company._isp_parse_day_offsets(company.isp_reminder_pppoe_days)
-
-    def _isp_parse_day_offsets(self, text):
-        """Parse "7,3,1" into [7, 3, 1] (descending, unique); raise a readable error otherwise."""
-        offsets = set()
-        for part in (text or "").split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.isdigit() or int(part) <= 0:
-                raise ValidationError(
-                    self.env._(
-                        "Reminder offsets must be whole numbers of days above zero, "
-                        "separated by commas (e.g. 7,3,1); %(value)r is not.",
-                        value=part,
-                    )
-                )
-            offsets.add(int(part))
-        return sorted(offsets, reverse=True)
-
-    # ------------------------------------------------------------------ hooks
-
-    def _isp_hotspot_login_hosts(self, nas=None):
-        """Hook: the login addresses of this company's hotspot routers, as the router puts
-        them in the captive page's ``link-login-only`` ("10.5.50.1", "login.example.net:8080"
-        or "https://login.example.net"); only of the router ``nas`` (the captive page's
-        router parameter), none when the page names no router. The captive page posts a
-        customer's hotspot login only to these and to its own setting. Empty here
-        (isp_billing knows no routers); a router module (isp_mikrotik) adds its router's."""
-        self.ensure_one()
-        return []

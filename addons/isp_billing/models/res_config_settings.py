@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -6,12 +6,6 @@ class ResConfigSettings(models.TransientModel):
 
     isp_default_device_limit = fields.Integer(
         related="company_id.isp_default_device_limit", readonly=False
-    )
-    isp_reminder_hotspot_hours = fields.Integer(
-        related="company_id.isp_reminder_hotspot_hours", readonly=False
-    )
-    isp_reminder_pppoe_days = fields.Char(
-        related="company_id.isp_reminder_pppoe_days", readonly=False
     )
     isp_access_log_retention_days = fields.Integer(
         related="company_id.isp_access_log_retention_days", readonly=False
@@ -40,9 +34,3 @@ class ResConfigSettings(models.TransientModel):
     isp_reseller_commission_percent = fields.Float(
         related="company_id.isp_reseller_commission_percent", readonly=False
     )
-
-    @api.constrains("isp_reminder_pppoe_days")
-    def _check_isp_reminder_pppoe_days(self):
-        for settings in self:
-            if settings.isp_reminder_pppoe_days:
-                settings.company_id._isp_parse_day_offsets(settings.isp_reminder_pppoe_days)

@@ -1,22 +1,26 @@
+"""ISP customers: their phone number (E.164, mobile), subscriptions, devices and access."""
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
-from odoo.exceptions import ConcurrencyError, ValidationError
-from odoo.fields import Domain
+from odoo.exceptions import ConcurrencyError, UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.phone_validation.tools.phone_validation import phone_parse
+
 MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+PARSE_RESULTS = {
+    NumberParseException.INVALID_COUNTRY_CODE: ValidationResult.INVALID_COUNTRY_CODE,
+    NumberParseException.TOO_LONG: ValidationResult.TOO_LONG,
+}
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
     is_isp_customer = fields.Boolean(string="ISP Customer", index=True)
-    isp_is_reseller = fields.Boolean(
-        string="Reseller", index=True, help="Sells the operator's vouchers (shop, agent)."
-    )
     isp_device_limit = fields.Integer(
         string="Device Limit",
         default=lambda self: self.env.company.isp_default_device_limit,
@@ -71,72 +75,68 @@ class ResPartner(models.Model):
     def _isp_normalize_phone(self, number, country=None):
         """Return ``number`` in E.164 (+255712345678) or raise a ValidationError saying why.
 
-        National forms are read in ``country`` (default: the company's country), and a number
-        given with its country code but without the plus (255712345678) is accepted too.
-        Only mobile numbers are accepted: customers pay and are notified on their phones.
+        phone_validation's ``phone_parse`` reads it: national forms in ``country`` (default:
+        the company's country), and international ones with +, 00 or the bare country code
+        (255712345678). Only mobile numbers are accepted: customers pay and are notified on
+        their phones.
         """
         text = (number or "").strip()
         if not text:
             raise ValidationError(self.env._("A phone number is required."))
         country = country or self.env.company.country_id
         region = country.code if country else None
-        candidates = [text]
         digits = "".join(ch for ch in text if ch.isdigit())
+        candidates = [text]
         if text.startswith("00") and len(digits) > 2:
             # 00 + country code, whatever the local international prefix (Tanzania's is 000)
             candidates.append("+" + digits[2:])
         elif not text.startswith("+") and digits:
-            # the country code without its plus: 255712345678
             candidates.append("+" + digits)
-        reason = None
+        not_mobile = False
         for candidate in candidates:
             try:
-                parsed = phonenumbers.parse(candidate, region)
-            except NumberParseException as exc:
-                reason = reason or self._isp_parse_error_reason(exc, text)
+                parsed = phone_parse(candidate, region)
+            except UserError:
                 continue
-            possible = phonenumbers.is_possible_number_with_reason(parsed)
-            if possible != ValidationResult.IS_POSSIBLE:
-                reason = reason or self._isp_length_reason(possible, text)
-                continue
-            if not phonenumbers.is_valid_number(parsed):
-                reason = reason or self.env._(
-                    "%(number)s is not a valid phone number%(where)s.",
-                    number=text,
-                    where=self.env._(" in %(country)s", country=country.name) if country else "",
-                )
-                continue
-            if phonenumbers.number_type(parsed) not in MOBILE_TYPES:
-                reason = self.env._(
+            if phonenumbers.number_type(parsed) in MOBILE_TYPES:
+                return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            not_mobile = True
+        if not_mobile:
+            raise ValidationError(
+                self.env._(
                     "%(number)s is not a mobile number: customers need one to pay by mobile "
                     "money and receive SMS.",
                     number=text,
                 )
-                continue
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-        raise ValidationError(reason)
+            )
+        raise ValidationError(self._isp_phone_error(text, country))
 
-    def _isp_parse_error_reason(self, exc, text):
-        if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
+    def _isp_phone_error(self, text, country):
+        """Why ``text`` is no phone number of ``country``, in the customer's words."""
+        try:
+            parsed = phonenumbers.parse(text, country.code if country else None)
+            result = phonenumbers.is_possible_number_with_reason(parsed)
+        except NumberParseException as exc:
+            if exc.error_type == NumberParseException.NOT_A_NUMBER:
+                return self.env._("%(number)s is not a phone number.", number=text)
+            result = PARSE_RESULTS.get(exc.error_type, ValidationResult.TOO_SHORT)
+        if result == ValidationResult.INVALID_COUNTRY_CODE:
             return self.env._(
                 "%(number)s has no valid country code; write it with its country code "
                 "(e.g. +255...).",
                 number=text,
             )
-        if exc.error_type == NumberParseException.NOT_A_NUMBER:
-            return self.env._("%(number)s is not a phone number.", number=text)
-        if exc.error_type == NumberParseException.TOO_LONG:
-            return self.env._("%(number)s is too long for a phone number.", number=text)
-        return self.env._("%(number)s is too short for a phone number.", number=text)
-
-    def _isp_length_reason(self, result, text):
         if result == ValidationResult.TOO_LONG:
             return self.env._("%(number)s has too many digits.", number=text)
-        if result == ValidationResult.INVALID_COUNTRY_CODE:
-            return self.env._("%(number)s has an unknown country code.", number=text)
         if result == ValidationResult.TOO_SHORT:
             return self.env._("%(number)s has too few digits.", number=text)
-        return self.env._("%(number)s does not have the length of a phone number.", number=text)
+        if result != ValidationResult.IS_POSSIBLE:
+            return self.env._("%(number)s does not have the length of a phone number.", number=text)
+        return self.env._(
+            "%(number)s is not a valid phone number%(where)s.",
+            number=text,
+            where=self.env._(" in %(country)s", country=country.name) if country else "",
+        )
 
     def _isp_prepare_phone_vals(self, vals, company=None):
         if vals.get("phone"):
@@ -146,6 +146,7 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        """Override of res.partner to store ISP customers' phones in E.164, in their company."""
         for vals in vals_list:
             if vals.get("is_isp_customer"):
                 vals.setdefault("company_id", self.env.company.id)
@@ -156,6 +157,7 @@ class ResPartner(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        """Override of res.partner to keep ISP customers' phones in E.164."""
         if vals.get("phone") and (
             vals.get("is_isp_customer") or any(self.mapped("is_isp_customer"))
         ):
@@ -259,174 +261,4 @@ class ResPartner(models.Model):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("isp_billing.isp_purchase_action")
         action["domain"] = [("partner_id", "=", self.id)]
-        return action
-
-    def _isp_send_login_code(self, code):
-        """Hook: send the one-time sign-in ``code`` to this customer's phone (the captive
-        page's "Already paid?"). Returns True when sent, False when no channel is installed
-        (isp_billing has none; isp_sms sends it by SMS). On an empty recordset nothing is
-        sent: the answer says whether a channel exists."""
-        return False
-
-    # ------------------------------------------------------------------ resellers
-
-    isp_reseller_commission_percent = fields.Float(
-        string="Reseller Commission (%)",
-        digits=(5, 2),
-        default=lambda self: self.env.company.isp_reseller_commission_percent,
-        help="Discount this reseller gets on the face value of the vouchers it buys.",
-    )
-    isp_reseller_balance = fields.Monetary(
-        string="Reseller Balance",
-        compute="_compute_isp_reseller_balance",
-        currency_field="isp_reseller_currency_id",
-        help="Prepaid balance: the reseller's unspent credit on its receivable account "
-        "(top-ups paid in, less the voucher batches bought).",
-    )
-    isp_reseller_currency_id = fields.Many2one(
-        "res.currency", compute="_compute_isp_reseller_balance"
-    )
-    isp_reseller_purchase_ids = fields.One2many(
-        "isp.reseller.purchase", "reseller_id", string="Voucher Purchases"
-    )
-    isp_reseller_commission_total = fields.Monetary(
-        string="Commission Earned",
-        compute="_compute_isp_reseller_balance",
-        currency_field="isp_reseller_currency_id",
-    )
-    isp_voucher_reseller_ids = fields.Many2many(
-        "res.partner",
-        string="Voucher Resellers",
-        compute="_compute_isp_voucher_reseller_ids",
-        search="_search_isp_voucher_reseller_ids",
-        help="The resellers whose voucher codes this customer redeemed.",
-    )
-
-    _isp_reseller_commission_range = models.Constraint(
-        "CHECK(isp_reseller_commission_percent >= 0 AND isp_reseller_commission_percent < 100)",
-        "A reseller commission is a percentage from 0 to below 100.",
-    )
-
-    def _isp_reseller_ledger_domain(self, company):
-        """The reseller's posted receivable lines in ``company`` (its account statement)."""
-        self.ensure_one()
-        return (
-            Domain("partner_id", "child_of", self.commercial_partner_id.ids)
-            & Domain("company_id", "=", company.id)
-            & Domain("account_id.account_type", "=", "asset_receivable")
-            & Domain("parent_state", "=", "posted")
-        )
-
-    def _isp_reseller_balance_amount(self, company=None):
-        """What the reseller may spend: the credit balance of its receivable account."""
-        self.ensure_one()
-        company = company or self.company_id or self.env.company
-        self.env["account.move.line"].flush_model()
-        [(balance,)] = (
-            self.env["account.move.line"]
-            .sudo()
-            ._read_group(self._isp_reseller_ledger_domain(company), [], ["balance:sum"])
-        )
-        return company.currency_id.round(-(balance or 0.0))
-
-    @api.depends_context("company")
-    def _compute_isp_reseller_balance(self):
-        commissions = dict(
-            self.env["isp.reseller.purchase"]
-            .sudo()
-            ._read_group(
-                [("reseller_id", "in", self.ids)], ["reseller_id"], ["amount_commission:sum"]
-            )
-        )
-        for partner in self:
-            company = partner.company_id or self.env.company
-            partner.isp_reseller_currency_id = company.currency_id
-            partner.isp_reseller_balance = (
-                partner._isp_reseller_balance_amount(company)
-                if partner.isp_is_reseller and partner.id
-                else 0.0
-            )
-            partner.isp_reseller_commission_total = commissions.get(partner._origin, 0.0)
-
-    def _compute_isp_voucher_reseller_ids(self):
-        rows = (
-            self.env["isp.voucher"]
-            .sudo()
-            ._read_group(
-                [("partner_id", "in", self.ids), ("reseller_id", "!=", False)],
-                ["partner_id", "reseller_id"],
-            )
-        )
-        resellers = {}
-        for partner, reseller in rows:
-            resellers.setdefault(partner.id, []).append(reseller.id)
-        for partner in self:
-            partner.isp_voucher_reseller_ids = [
-                fields.Command.set(resellers.get(partner._origin.id, []))
-            ]
-
-    def _search_isp_voucher_reseller_ids(self, operator, value):
-        """Customers of resellers: ``[('isp_voucher_reseller_ids', 'in', reseller_ids)]``."""
-        if operator not in ("in", "="):
-            return NotImplemented
-        ids = [value] if isinstance(value, int) else list(value)
-        rows = (
-            self.env["isp.voucher"]
-            .sudo()
-            ._read_group(
-                [
-                    ("reseller_id", "in", ids),
-                    ("state", "=", "redeemed"),
-                    ("partner_id", "!=", False),
-                ],
-                ["partner_id"],
-            )
-        )
-        return Domain("id", "in", [partner.id for (partner,) in rows])
-
-    def _isp_reseller_bundles(self):
-        """Bundles this reseller may buy vouchers of: its company's hotspot bundles on sale."""
-        self.ensure_one()
-        company = self.company_id or self.env.company
-        return (
-            self.env["product.product"]
-            .sudo()
-            .search(
-                [
-                    ("is_isp_bundle", "=", True),
-                    ("sale_ok", "=", True),
-                    ("isp_service_type", "=", "hotspot"),
-                    ("company_id", "in", (company.id, False)),
-                ],
-                order="list_price, id",
-            )
-        )
-
-    def action_isp_reseller_top_up(self):
-        """Staff: record a payment the reseller made (cash, bank, mobile money) as a
-        customer payment; its credit is the reseller's balance."""
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Top up %(name)s", name=self.display_name),
-            "res_model": "account.payment",
-            "view_mode": "form",
-            "target": "new",
-            "context": {
-                "default_payment_type": "inbound",
-                "default_partner_type": "customer",
-                "default_partner_id": self.commercial_partner_id.id,
-                "default_memo": self.env._("Reseller top-up"),
-                # a journal entry even where bank reconciliation is in use: the balance is
-                # the receivable credit
-                "force_payment_move": True,
-            },
-        }
-
-    def action_isp_view_reseller_purchases(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "isp_billing.isp_reseller_purchase_action"
-        )
-        action["domain"] = [("reseller_id", "=", self.commercial_partner_id.id)]
         return action

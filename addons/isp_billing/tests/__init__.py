@@ -3,7 +3,7 @@ from . import test_bundle
 from . import test_subscription
 from . import test_fulfilment
 from . import test_fulfilment_concurrency
-from . import test_fulfilment_deferred
+from . import test_payment_invoicing
 from . import test_device
 from . import test_expiry
 from . import test_multicompany

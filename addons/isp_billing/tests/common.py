@@ -184,18 +184,35 @@ class IspBillingCase(TransactionCase):
             self.env["isp.subscription"]._cron_expire_subscriptions(batch_size=batch_size)
         return reports
 
-    def _run_invoicing_cron(self, batch_size=20):
-        """Run the deferred-invoice job as the cron would, its commits recorded, not done."""
-        reports = []
+    def _run_post_processing_cron(self):
+        """Run Odoo's post-processing cron (``payment.cron_post_process_payment_tx``) as the
+        cron worker does once triggered: its commit after each transaction releases a
+        savepoint, its rollback rolls one back (a test cannot commit)."""
+        cr = self.env.cr
+        savepoint = [cr.savepoint()]
 
-        def commit_progress(cron, processed=0, *, remaining=None, deactivate=False):
-            reports.append((processed, remaining))
-            return 60.0
+        def commit():
+            self.env.flush_all()
+            savepoint[0].close(rollback=False)
+            savepoint[0] = cr.savepoint()
 
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress):
-            self.env["isp.purchase"]._cron_isp_invoice_purchases(batch_size=batch_size)
+        def rollback():
+            savepoint[0].close(rollback=True)
+            self.env.transaction.clear()
+            savepoint[0] = cr.savepoint()
+
+        with patch.object(cr, "commit", commit), patch.object(cr, "rollback", rollback):
+            self.env["payment.transaction"]._cron_post_process()
+        self.env.flush_all()
+        savepoint[0].close(rollback=False)
         self.env.invalidate_all()
-        return reports
+
+    def _post_processing_triggers(self):
+        """The triggers of Odoo's post-processing cron due now."""
+        cron = self.env.ref("payment.cron_post_process_payment_tx")
+        return self.env["ir.cron.trigger"].search(
+            [("cron_id", "=", cron.id), ("call_at", "<=", fields.Datetime.now())]
+        )
 
 
 class IspCommittedCase(BaseCase):

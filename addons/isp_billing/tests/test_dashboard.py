@@ -22,7 +22,7 @@ class IspDashboardCase(IspBillingCase):
         cls.Dashboard = cls.env["isp.dashboard"].with_context(
             tz=TZ, allowed_company_ids=[cls.company.id]
         )
-        cls.ctx = cls.Dashboard._isp_dashboard_context()
+        cls.ctx = cls.Dashboard._dashboard_context()
         cls.now = cls.ctx["now"]
 
     @classmethod
@@ -260,7 +260,7 @@ class TestDashboardChurn(IspDashboardCase):
         P(d[6], daily, "C6b", ago(12), 0, date_start=ago(12), date_end=now + timedelta(days=20))
 
     def _kpis(self, days):
-        ctx = self.Dashboard._isp_dashboard_context({"churn_days": days})
+        ctx = self.Dashboard._dashboard_context({"churn_days": days})
         return self.Dashboard._isp_customer_kpis(ctx, with_ids=True)
 
     def test_churn_within_7_days(self):

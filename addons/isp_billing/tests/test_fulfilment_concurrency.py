@@ -169,49 +169,94 @@ class TestFulfilmentConcurrency(BaseCase):
         self.assertEqual(first, second)
         self.assertEqual(len(self._state(partner_id)["invoices"]), 1)
 
-    def test_invoicing_job_run_concurrently_issues_one_invoice_each(self):
-        """Deferred fulfilments, then the invoicing job started three times at once (cron
-        workers, a staff retry): each purchase gets one invoice and one payment."""
+    def _confirmed_transactions(self, env, partner_ids, references):
+        """Bundle payments of a provider of the company paying into its bank journal,
+        confirmed (access given, invoices to issue)."""
+        provider = env["payment.provider"].create(
+            {"name": f"Race Provider {self.tag}", "company_id": self.company_id}
+        )
+        env["account.payment.method.line"].create(
+            {
+                "journal_id": self.journal_id,
+                "payment_method_id": env.ref("account.account_payment_method_manual_in").id,
+                "payment_provider_id": provider.id,
+                "name": provider.name,
+            }
+        )
+        txs = env["payment.transaction"].create(
+            [
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": env.ref("payment.payment_method_unknown").id,
+                    "reference": reference,
+                    "amount": 1000,
+                    "currency_id": env.ref("base.TZS").id,
+                    "partner_id": partner_id,
+                    "operation": "online_direct",
+                    "isp_bundle_id": self.bundle_id,
+                    "provider_reference": f"R{n}{self.tag}",
+                }
+                for n, (partner_id, reference) in enumerate(
+                    zip(partner_ids, references, strict=True)
+                )
+            ]
+        )
+        txs._set_done()
+        return txs
+
+    def test_post_processing_run_concurrently_issues_one_invoice_each(self):
+        """Confirmed payments, then their post-processing started three times at once
+        (Odoo's post-processing cron, its loop over given transactions, the payment status
+        page): each purchase gets one invoice and one payment, reconciled."""
         partner_ids = [self._new_customer(f"+25571200{n:04d}") for n in range(5, 11)]
         references = [f"RACE-{self.tag}-J{n}" for n in range(len(partner_ids))]
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
-            for partner_id, reference in zip(partner_ids, references, strict=True):
-                env["isp.subscription"]._isp_fulfil(
-                    env["res.partner"].browse(partner_id),
-                    env["product.product"].browse(self.bundle_id),
-                    "payment",
-                    reference,
-                    amount=1000,
-                    journal=env["account.journal"].browse(self.journal_id),
-                    invoice="deferred",
-                )
+            txs = self._confirmed_transactions(env, partner_ids, references)
+            self.assertEqual(set(txs.mapped("isp_invoice_status")), {"to_invoice"})
+            tx_ids = txs.ids
         barrier = threading.Barrier(3)
         errors = []
 
-        def job():
+        def post_process(how):
             try:
                 with self.registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
+                    txs = env["payment.transaction"].browse(tx_ids)
                     barrier.wait(timeout=30)
-                    retrying(lambda: env["isp.purchase"]._cron_isp_invoice_purchases(), env)
+                    if how == "cron":  # the cron's run: batches, each committed
+                        env["payment.transaction"]._cron_post_process()
+                    elif how == "loop":  # Odoo's loop: one commit per transaction
+                        txs._cron_post_process()
+                    else:  # the status page
+                        retrying(lambda: txs._post_process(), env)
             except Exception as exc:  # reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=job) for _i in range(3)]
+        threads = [
+            threading.Thread(target=post_process, args=(how,)) for how in ("cron", "loop", "poll")
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=180)
         self.assertFalse(errors)
+        # what a conflict rolled back in the cron is taken by its next run
+        with self.registry.cursor() as cr:
+            txs = api.Environment(cr, SUPERUSER_ID, {})["payment.transaction"].browse(tx_ids)
+            txs.filtered(lambda tx: not tx.is_post_processed)._cron_post_process()
         for partner_id, reference in zip(partner_ids, references, strict=True):
             state = self._state(partner_id)
             self.assertEqual(state["invoices"], [("posted", "paid", 1000.0)], reference)
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                purchase = env["isp.purchase"].search([("reference", "=", reference)])
-                self.assertEqual(purchase.invoice_status, "invoiced")
-                self.assertEqual(env["account.payment"].search_count([("memo", "=", reference)]), 1)
+                tx = env["payment.transaction"].search([("reference", "=", reference)])
+                self.assertEqual(tx.isp_invoice_status, "invoiced")
+                self.assertTrue(tx.is_post_processed)
+                self.assertEqual(
+                    env["account.payment"].search_count([("payment_transaction_id", "=", tx.id)]),
+                    1,
+                )
 
     def test_two_payments_of_a_new_payer_make_one_customer(self):
         """Two payments of one new number confirmed at the same moment (the customer is

@@ -102,17 +102,7 @@ class TestPaymentDecisionConcurrency(IspCommittedCase):
                 except UserError as exc:
                     return str(exc)
 
-        self.addCleanup(self._leave_no_invoice_due, tx_id)
         return self._at_once(worker, decisions, timeout=120)
-
-    def _leave_no_invoice_due(self, tx_id):
-        """A granted payment's purchase waits for the invoicing job, which other tests run
-        on the whole database: committed here, it is taken out of the job's queue."""
-        with self.registry.cursor() as cr:
-            reference = self._env(cr)["payment.transaction"].browse(tx_id).reference
-            self._env(cr)["isp.purchase"].search([("reference", "=", reference)]).write(
-                {"invoice_deferred": False}
-            )
 
     def _decided(self, tx_id):
         with self.registry.cursor() as cr:

@@ -117,7 +117,7 @@ class TestPaymentNotApplied(IspBillingCase):
         self.assertIn("belongs to no company", tx.isp_decision_note)
         # Odoo records the payment; no invoice is made for it
         tx._post_process()
-        self._run_invoicing_cron()
+        self._run_post_processing_cron()
         self.assertFalse(purchases.invoice_id)
         self.assertEqual(tx.payment_id.amount, 1000)
 
@@ -172,9 +172,15 @@ class TestPaymentNotApplied(IspBillingCase):
         self.assertEqual(len(message), 1)
         self.assertIn("access granted by staff", message.body)
         self.assertEqual(message.author_id, self.manager.partner_id)
-        # the invoice follows at the bundle's price; the 900 received pays part of it
-        tx._post_process()
+        # the invoice at the bundle's price, issued by the post-processing the grant ran
+        # again; the 900 received (Odoo's payment when it was confirmed) pays part of it
         invoice = purchases.invoice_id
+        self.assertEqual(purchases.invoice_status, "invoiced")
+        self.assertEqual(tx.invoice_ids, invoice)
+        self.assertTrue(tx.is_post_processed)
+        self.assertEqual(
+            self.env["account.payment"].search_count([("payment_transaction_id", "=", tx.id)]), 1
+        )
         self.assertEqual(invoice.amount_total, 1000)
         self.assertEqual(tx.payment_id.amount, 900)
         self.assertEqual(invoice.payment_state, "partial")

@@ -96,8 +96,9 @@ class TestPaymentTransaction(IspBillingCase):
         self.assertEqual(tx.isp_invoice_status, "to_invoice")
         self.assertFalse(tx.invoice_ids)
         self.assertFalse(tx.payment_id)
-        # the invoicing job post-processes the transaction: invoice, payment, reconciliation
-        self._run_invoicing_cron()
+        # Odoo's post-processing cron (woken at once): invoice, payment, reconciliation
+        self.assertTrue(self._post_processing_triggers())
+        self._run_post_processing_cron()
         invoice = purchase.invoice_id
         self.assertEqual(tx.isp_invoice_status, "invoiced")
         self.assertEqual(tx.invoice_ids, invoice)
@@ -105,8 +106,8 @@ class TestPaymentTransaction(IspBillingCase):
         self.assertEqual(invoice.payment_state, "paid")
         self.assertEqual(tx.payment_id.journal_id, self.journal)
         self.assertIn("RCPT0010", tx.payment_id.memo)
-        # whoever comes next (the job, the status page's post-processing) changes nothing
-        self._run_invoicing_cron()
+        # whoever comes next (the cron, the status page's post-processing) changes nothing
+        self._run_post_processing_cron()
         tx._post_process()
         self.assertEqual(len(self.customer.isp_subscription_ids.invoice_ids), 1)
         self.assertEqual(
@@ -124,12 +125,11 @@ class TestPaymentTransaction(IspBillingCase):
         self.assertEqual(tx.isp_invoice_status, "to_invoice")
         self.assertTrue(tx.isp_invoice_error, "the error is there for staff")
         self.assertFalse(tx.payment_id, "no payment without its invoice")
-        self.assertFalse(tx.is_post_processed, "Odoo's post-processing retries it too")
-        self._run_invoicing_cron()  # not due yet: nothing
-        self.assertEqual(tx.isp_purchase_id.invoice_attempts, 1)
+        self.assertFalse(tx.is_post_processed, "Odoo's post-processing cron retries it")
+        self._run_post_processing_cron()  # still broken: still waiting
+        self.assertFalse(tx.payment_id)
         sale_journals.action_unarchive()
-        tx.isp_purchase_id.invoice_next_try = self._now()
-        self._run_invoicing_cron()
+        self._run_post_processing_cron()
         self.assertEqual(tx.isp_purchase_id.invoice_id.payment_state, "paid")
         self.assertIn("RCPT0011", tx.payment_id.memo)
         self.assertTrue(tx.is_post_processed)
@@ -141,16 +141,16 @@ class TestPaymentTransaction(IspBillingCase):
         tx = self._tx("HS-0012")
         tx._set_done()
         tx.with_company(tx.company_id)._create_payment()
-        self._run_invoicing_cron()
+        self._run_post_processing_cron()
         self.assertEqual(tx.isp_purchase_id.invoice_id.payment_state, "paid")
         self.assertEqual(
             self.env["account.payment"].search_count([("payment_transaction_id", "=", tx.id)]), 1
         )
 
-    def test_transactions_post_processed_together_by_the_job(self):
-        """The job invoices a batch of confirmed transactions together and post-processes
-        them as one recordset: each its own invoice, paid by its own payment carrying its
-        receipt number, reconciled; Odoo's post-processing afterwards changes nothing."""
+    def test_transactions_post_processed_together(self):
+        """Confirmed transactions post-processed as one recordset get their invoices
+        together: each its own invoice, paid by its own payment carrying its receipt number,
+        reconciled; Odoo's post-processing afterwards changes nothing."""
         customers = [self._customer(f"07123460{n:02d}") for n in range(3)]
         txs = self.env["payment.transaction"]
         for n, customer in enumerate(customers):
@@ -168,7 +168,7 @@ class TestPaymentTransaction(IspBillingCase):
             return original_post(moves)
 
         with patch.object(Move, "action_post", counting_post):
-            self._run_invoicing_cron()
+            txs._post_process()
         self.assertEqual(posted[0], 3, "the batch's invoices are posted together")
         for n, tx in enumerate(txs):
             invoice = tx.isp_purchase_id.invoice_id
@@ -179,6 +179,7 @@ class TestPaymentTransaction(IspBillingCase):
             self.assertTrue(tx.is_post_processed)
         self.assertEqual(len(txs.payment_id), 3)
         txs._post_process()
+        self._run_post_processing_cron()
         self.assertEqual(
             self.env["account.payment"].search_count([("payment_transaction_id", "in", txs.ids)]),
             3,

@@ -374,9 +374,7 @@ class TestVoucherRedemption(VoucherCase):
                 " WHERE id = %s",
                 [days, attempt.id],
             )
-        Cron = type(self.env["ir.cron"])
-        with patch.object(Cron, "_commit_progress", lambda *a, **k: 60.0):
-            Attempt._cron_purge()
+        self.assertEqual(Attempt._gc_expired(), (3, False))
         self.env.invalidate_all()
         kept = {key for key, attempt in rows.items() if attempt.exists()}
         self.assertEqual(kept, {(self.company.name, 29), (other.name, 29), (other.name, 31)})

@@ -15,7 +15,7 @@ from odoo.http import request
 
 from odoo.addons.isp_billing.exceptions import IspRateLimited
 
-from ..models.isp_hotspot import IspHotspotVoucherRefused
+from ..models.isp_hotspot_voucher import IspHotspotVoucherRefused
 from .common import (
     client_address,
     hotspot_sudo,
@@ -206,13 +206,20 @@ class IspHotspotApi(http.Controller):
         request_lang(company=company)
         return company, hotspot_sudo(company)
 
+    def _admin(self):
+        """The website's company and isp.hotspot as the API key's user (an ISP manager)."""
+        company = website_company()
+        request_lang(company=company)
+        api_key_user(company, "isp_billing.group_isp_manager")
+        return company, request.env["isp.hotspot"].with_company(company)
+
     def _customer(self, company, hotspot, phone):
         """The customer ``phone`` when the caller may see it: the customer signed in on this
         session (sign-in code, payment or voucher), or an ISP user's API key."""
         if request.httprequest.headers.get("Authorization"):
             api_key_user(company, "isp_billing.group_isp_user")
-            hotspot._isp_rate("lookup_ip", client_address(), company)
-            partner = hotspot._isp_customer(company, phone)
+            hotspot._rate("lookup_ip", client_address(), company)
+            partner = hotspot._customer(company, phone)
             if not partner:
                 raise ApiError(404, "not_found", request.env._("No customer has this number."))
             return partner
@@ -223,8 +230,8 @@ class IspHotspotApi(http.Controller):
                 "unauthorized",
                 request.env._("Sign in first (code by SMS, payment or voucher)."),
             )
-        hotspot._isp_rate("lookup_ip", client_address(), company)
-        if partner.phone != hotspot._isp_phone(company, phone):
+        hotspot._rate("lookup_ip", client_address(), company)
+        if partner.phone != hotspot._phone(company, phone):
             raise ApiError(403, "forbidden", request.env._("You can only see your own account."))
         return partner
 
@@ -233,7 +240,7 @@ class IspHotspotApi(http.Controller):
     @api_route("/api/bundles/", ["GET"], readonly=True)
     def bundles(self, **kw):
         company, hotspot = self._context()
-        catalogue = hotspot._isp_catalogue(company)
+        catalogue = hotspot._catalogue(company)
         return json_response(
             {
                 "company": catalogue["company"],
@@ -249,7 +256,7 @@ class IspHotspotApi(http.Controller):
     def initiate_payment(self, **kw):
         body = json_body()
         company, hotspot = self._context()
-        tx = hotspot._isp_initiate_payment(
+        tx = hotspot._initiate_payment(
             company,
             field(body, "phone"),
             field(body, "bundle_id", int),
@@ -261,7 +268,7 @@ class IspHotspotApi(http.Controller):
         # this session follows the payment without a token; another client sends the
         # token in the X-Access-Token header (it expires, see ACCESS_TOKEN_LIFETIME)
         remember_payment(tx)
-        status = hotspot._isp_payment_status(tx)
+        status = hotspot._payment_status(tx)
         return json_response(
             dict(
                 status,
@@ -283,14 +290,14 @@ class IspHotspotApi(http.Controller):
                 ),
             )
         company, hotspot = self._context()
-        tx = hotspot._isp_find_transaction(
+        tx = hotspot._find_transaction(
             reference,
             request.httprequest.headers.get(ACCESS_TOKEN_HEADER),
             in_session=session_payment(reference),
         )
         if not tx or tx.company_id != company:
             raise ApiError(404, "not_found", request.env._("No such payment."))
-        status = hotspot._isp_payment_status(tx)
+        status = hotspot._payment_status(tx)
         if status["status"] == "paid":
             sign_in(tx.partner_id)
         return json_response(status)
@@ -305,7 +312,7 @@ class IspHotspotApi(http.Controller):
         mac = field(body, "mac")
         ip = field(body, "ip", required=False)
         partner = self._customer(company, hotspot, phone)
-        result = hotspot._isp_verify_access(
+        result = hotspot._verify_access(
             partner, mac, ip, user_agent=request.httprequest.user_agent.string
         )
         return json_response(result)
@@ -314,7 +321,7 @@ class IspHotspotApi(http.Controller):
     def user_status(self, phone, **kw):
         company, hotspot = self._context()
         partner = self._customer(company, hotspot, phone)
-        return json_response(hotspot._isp_customer_status(partner))
+        return json_response(hotspot._customer_status(partner))
 
     @api_route("/api/devices/<string:phone>/", ["GET"])
     def devices(self, phone, **kw):
@@ -324,7 +331,7 @@ class IspHotspotApi(http.Controller):
             {
                 "phone": partner.phone,
                 "device_limit": partner._isp_effective_device_limit(),
-                "devices": hotspot._isp_devices(partner),
+                "devices": hotspot._devices(partner),
             }
         )
 
@@ -333,8 +340,8 @@ class IspHotspotApi(http.Controller):
         body = json_body()
         company, hotspot = self._context()
         partner = self._customer(company, hotspot, field(body, "phone"))
-        hotspot._isp_remove_device(partner, field(body, "mac"))
-        return json_response({"removed": True, "devices": hotspot._isp_devices(partner)})
+        hotspot._remove_device(partner, field(body, "mac"))
+        return json_response({"removed": True, "devices": hotspot._devices(partner)})
 
     # ------------------------------------------------------------------ sign-in
 
@@ -342,7 +349,7 @@ class IspHotspotApi(http.Controller):
     def login_code(self, **kw):
         body = json_body()
         company, hotspot = self._context()
-        phone = hotspot._isp_send_code(company, field(body, "phone"), client_ip=client_address())
+        phone = hotspot._send_code(company, field(body, "phone"), client_ip=client_address())
         return json_response(
             {
                 "sent": True,
@@ -358,11 +365,11 @@ class IspHotspotApi(http.Controller):
     def login(self, **kw):
         body = json_body()
         company, hotspot = self._context()
-        partner = hotspot._isp_check_code(
+        partner = hotspot._check_code(
             company, field(body, "phone"), field(body, "code"), client_ip=client_address()
         )
         sign_in(partner)
-        return json_response(hotspot._isp_customer_status(partner))
+        return json_response(hotspot._customer_status(partner))
 
     # ------------------------------------------------------------------ vouchers
 
@@ -370,7 +377,7 @@ class IspHotspotApi(http.Controller):
     def voucher_redeem(self, **kw):
         body = json_body()
         company, hotspot = self._context()
-        purchase, may_sign_in = hotspot._isp_redeem_voucher(
+        purchase, may_sign_in = hotspot._redeem_voucher(
             company,
             field(body, "code"),
             field(body, "phone"),
@@ -386,27 +393,24 @@ class IspHotspotApi(http.Controller):
                     "redeemed": True,
                     "signed_in": False,
                     "phone": purchase.partner_id.phone,
-                    "message": hotspot._isp_voucher_credited_message(purchase),
+                    "message": hotspot._voucher_credited_message(purchase),
                 },
                 status=201,
             )
         sign_in(purchase.partner_id)
         return json_response(
-            dict(hotspot._isp_customer_status(purchase.partner_id), redeemed=True, signed_in=True),
+            dict(hotspot._customer_status(purchase.partner_id), redeemed=True, signed_in=True),
             status=201,
         )
 
     @api_route("/api/vouchers/generate/", ["POST"])
     def vouchers_generate(self, **kw):
-        company = website_company()
-        request_lang(company=company)
-        api_key_user(company, "isp_billing.group_isp_manager")
+        company, hotspot = self._admin()
         body = json_body()
         price = body.get("price")
         if price is not None and (isinstance(price, bool) or not isinstance(price, int | float)):
             raise ApiError(400, "wrong_type", request.env._("price must be a number."))
-        hotspot = request.env["isp.hotspot"].with_company(company)
-        batch = hotspot._isp_generate_vouchers(
+        batch = hotspot._generate_vouchers(
             company,
             field(body, "bundle_id", int),
             field(body, "quantity", int),
@@ -417,17 +421,15 @@ class IspHotspotApi(http.Controller):
         )
         return json_response(
             {
-                "batch": hotspot._isp_batch_values(batch),
-                "vouchers": hotspot._isp_voucher_values(batch.voucher_ids.sorted("id")),
+                "batch": hotspot._batch_values(batch),
+                "vouchers": hotspot._voucher_values(batch.voucher_ids.sorted("id")),
             },
             status=201,
         )
 
     @api_route("/api/vouchers/", ["GET"], readonly=True)
     def vouchers(self, batch_id=None, state=None, limit="100", offset="0", **kw):
-        company = website_company()
-        request_lang(company=company)
-        api_key_user(company, "isp_billing.group_isp_manager")
+        company, hotspot = self._admin()
         values = {}
         for name, value in (("batch_id", batch_id), ("limit", limit), ("offset", offset)):
             if value in (None, ""):
@@ -439,22 +441,21 @@ class IspHotspotApi(http.Controller):
                     request.env._("%(name)s must be a whole number.", name=name),
                 )
             values[name] = int(value[:12])
-        hotspot = request.env["isp.hotspot"].with_company(company)
-        count, vouchers = hotspot._isp_list_vouchers(
+        count, vouchers = hotspot._list_vouchers(
             company,
             batch_id=values.get("batch_id"),
             state=state or None,
             limit=values.get("limit", 100),
             offset=values.get("offset", 0),
         )
-        return json_response({"count": count, "vouchers": hotspot._isp_voucher_values(vouchers)})
+        return json_response({"count": count, "vouchers": hotspot._voucher_values(vouchers)})
 
     # ------------------------------------------------------------------ operations
 
     @api_route("/api/health/", ["GET"], readonly=True)
     def health(self, **kw):
         _company, hotspot = self._context()
-        return json_response(hotspot._isp_health())
+        return json_response(hotspot._health())
 
     @api_route("/api/openapi.json", ["GET"], readonly=True)
     def openapi(self, **kw):

@@ -104,7 +104,7 @@ class IspHotspotPage(http.Controller):
             **values,
         }
         if view == "buy":
-            catalogue = hotspot._isp_catalogue(company)
+            catalogue = hotspot._catalogue(company)
             qcontext["company_name"] = catalogue["company"]
             qcontext["bundles"] = catalogue["bundles"]
             qcontext["providers"] = catalogue["providers"]
@@ -128,13 +128,13 @@ class IspHotspotPage(http.Controller):
             orig = urlsplit(page.params["link-orig"])
             if orig.path.rstrip("/").endswith("/hotspot"):
                 voucher = parse_qs(orig.query).get("voucher", [None])[0]
-        return self._render(page, "buy", voucher_code=page.hotspot._isp_voucher_code(voucher))
+        return self._render(page, "buy", voucher_code=page.hotspot._voucher_code(voucher))
 
     @page_route("/hotspot/pay")
     def pay(self, phone=None, bundle_id=None, provider_id=None, **kw):
         page = self._setup(kw)
         try:
-            tx = page.hotspot._isp_initiate_payment(
+            tx = page.hotspot._initiate_payment(
                 page.company,
                 phone,
                 bundle_id,
@@ -159,7 +159,7 @@ class IspHotspotPage(http.Controller):
     @page_route("/hotspot/wait", "GET")
     def wait(self, reference=None, **kw):
         page = self._setup(kw)
-        tx = page.hotspot._isp_find_transaction(reference, in_session=session_payment(reference))
+        tx = page.hotspot._find_transaction(reference, in_session=session_payment(reference))
         if not tx or tx.company_id != page.company:
             return self._render(
                 page,
@@ -167,7 +167,7 @@ class IspHotspotPage(http.Controller):
                 status=404,
                 error=request.env._("This payment was not found. Start again."),
             )
-        status = page.hotspot._isp_payment_status(tx)
+        status = page.hotspot._payment_status(tx)
         if status["status"] == "paid":
             sign_in(tx.partner_id)
             return self._redirect(page, "/hotspot/status")
@@ -185,7 +185,7 @@ class IspHotspotPage(http.Controller):
     def voucher(self, code=None, phone=None, **kw):
         page = self._setup(kw)
         try:
-            purchase, may_sign_in = page.hotspot._isp_redeem_voucher(
+            purchase, may_sign_in = page.hotspot._redeem_voucher(
                 page.company,
                 code,
                 phone,
@@ -200,7 +200,7 @@ class IspHotspotPage(http.Controller):
                 "buy",
                 status=429 if isinstance(error, IspHotspotRateLimited) else 400,
                 voucher_error=error.args[0],
-                voucher_code=page.hotspot._isp_voucher_code(code),
+                voucher_code=page.hotspot._voucher_code(code),
                 phone=typed(phone),
             )
         if not may_sign_in:
@@ -208,7 +208,7 @@ class IspHotspotPage(http.Controller):
             return self._render(
                 page,
                 "buy",
-                info=page.hotspot._isp_voucher_credited_message(purchase),
+                info=page.hotspot._voucher_credited_message(purchase),
                 phone=purchase.partner_id.phone,
             )
         sign_in(purchase.partner_id)
@@ -220,7 +220,7 @@ class IspHotspotPage(http.Controller):
     def signin(self, phone=None, **kw):
         page = self._setup(kw)
         try:
-            e164 = page.hotspot._isp_send_code(page.company, phone, client_ip=client_address())
+            e164 = page.hotspot._send_code(page.company, phone, client_ip=client_address())
         except UserError as error:
             return self._render(
                 page, "buy", status=400, signin_error=error.args[0], phone=typed(phone)
@@ -231,7 +231,7 @@ class IspHotspotPage(http.Controller):
     def signin_verify(self, phone=None, code=None, **kw):
         page = self._setup(kw)
         try:
-            partner = page.hotspot._isp_check_code(
+            partner = page.hotspot._check_code(
                 page.company, phone, code, client_ip=client_address()
             )
         except UserError as error:
@@ -256,13 +256,13 @@ class IspHotspotPage(http.Controller):
         partner = signed_in_partner(page.company)
         if not partner:
             return self._redirect(page, "/hotspot")
-        customer = page.hotspot._isp_customer_status(partner)
+        customer = page.hotspot._customer_status(partner)
         return self._render(
             page,
             "status",
             partner=partner,
             customer=customer,
-            connection=page.hotspot._isp_connection_state(customer),
+            connection=page.hotspot._connection_state(customer),
             connect_auto=connect_offered(),
         )
 
@@ -283,23 +283,23 @@ class IspHotspotPage(http.Controller):
         quiet = {"isp_access_log_quiet": CONNECT_LOG_QUIET}
         hotspot = hotspot.with_context(**quiet)
         partner = partner.with_context(**quiet)
-        subscription = hotspot._isp_active_subscription(partner)
+        subscription = hotspot._active_subscription(partner)
         if params.get("mac") and subscription:
-            access = hotspot._isp_verify_access(
+            access = hotspot._verify_access(
                 partner,
                 params["mac"],
                 params.get("ip"),
                 user_agent=request.httprequest.user_agent.string,
             )
             if access["granted"]:
-                router = hotspot._isp_router_login(
+                router = hotspot._router_login(
                     subscription, params.get("nas"), params.get("ip"), params["mac"]
                 )
                 # the router's own login form: instead of the server-side login, or as a
                 # manual fallback while the router's API cannot be reached
                 if router is None or router.get("state") == "pending":
-                    login = hotspot._isp_login_form(subscription, params, company)
-        customer = hotspot._isp_customer_status(partner)
+                    login = hotspot._login_form(subscription, params, company)
+        customer = hotspot._customer_status(partner)
         response = self._render(
             page,
             "status",
@@ -308,7 +308,7 @@ class IspHotspotPage(http.Controller):
             access=access,
             login=login,
             router=router,
-            connection=hotspot._isp_connection_state(customer, access, router, login),
+            connection=hotspot._connection_state(customer, access, router, login),
             # never by itself to an unknown router, nor when the customer types the password
             auto_connect=bool(
                 login and router is None and not login.get("unknown") and not login.get("manual")
@@ -325,14 +325,14 @@ class IspHotspotPage(http.Controller):
         if not partner:
             return self._redirect(page, "/hotspot")
         try:
-            page.hotspot._isp_remove_device(partner, device_mac)
+            page.hotspot._remove_device(partner, device_mac)
         except UserError as error:
             return self._render(
                 page,
                 "status",
                 status=400,
                 partner=partner,
-                customer=page.hotspot._isp_customer_status(partner),
+                customer=page.hotspot._customer_status(partner),
                 error=error.args[0],
             )
         return self._redirect(page, "/hotspot/status")

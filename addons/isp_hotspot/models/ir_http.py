@@ -9,9 +9,8 @@ class IrHttp(models.AbstractModel):
 
     @classmethod
     def _pre_dispatch(cls, rule, args):
-        """The JSON API's body cap, answered in JSON: a body whose Content-Length is past
-        the route's ``max_content_length`` is refused with a JSON 413 before Odoo parses it
-        (a form post would otherwise get werkzeug's HTML 413 from the form parser)."""
+        """Override of base to refuse an API body past the route's cap with a JSON 413."""
+        # before Odoo parses it: a form post would get werkzeug's HTML 413 from the form parser
         super()._pre_dispatch(rule, args)
         routing = rule.endpoint.routing
         if not routing.get("isp_api"):

@@ -1,8 +1,12 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools.constants import GC_UNLINK_LIMIT
 
 from odoo.addons.isp_billing.exceptions import IspRateLimited
+
+# attempts are kept this long (the longest rate-limit window is 15 minutes)
+RETENTION = timedelta(days=2)
 
 
 class IspHotspotRateLimited(IspRateLimited):
@@ -12,7 +16,7 @@ class IspHotspotRateLimited(IspRateLimited):
 class IspHotspotAttempt(models.Model):
     """One attempt at a rate-limited public action (a payment request, a sign-in code, a
     voucher, a lookup by phone number), by key (phone number or client address). Counting
-    the rows of a sliding window is the rate limit; a daily cron deletes old rows."""
+    the rows of a sliding window is the rate limit; the autovacuum deletes old rows."""
 
     _name = "isp.hotspot.attempt"
     _description = "ISP Hotspot Rate-Limited Attempt"
@@ -32,7 +36,7 @@ class IspHotspotAttempt(models.Model):
     _date_idx = models.Index("(date)")
 
     @api.model
-    def _isp_hit(self, kind, keys, limit, window):
+    def _hit(self, kind, keys, limit, window):
         """Count one attempt of ``kind`` for each of ``keys`` (falsy keys ignored), or raise
         IspHotspotRateLimited when one of them already made ``limit`` attempts in the last
         ``window`` seconds. The caller commits the rows (the HTTP request does)."""
@@ -53,13 +57,11 @@ class IspHotspotAttempt(models.Model):
         attempts.create([{"kind": kind, "key": key} for key in keys])
         return True
 
-    @api.model
-    def _cron_purge(self, days=2):
-        limit = fields.Datetime.now() - timedelta(days=days)
-        if not self.env["ir.cron"]._isp_unlink_in_batches(
-            self.sudo(), [("date", "<", limit)], 10000
-        ):
-            return False
-        codes = self.env["isp.hotspot.login.code"].sudo().search([("expires_at", "<", limit)])
-        codes.unlink()
-        return True
+    @api.autovacuum
+    def _gc_attempts(self):
+        """Delete a batch of the attempts older than ``RETENTION``."""
+        attempts = self.sudo().search(
+            [("date", "<", fields.Datetime.now() - RETENTION)], limit=GC_UNLINK_LIMIT
+        )
+        attempts.unlink()
+        return len(attempts), len(attempts) == GC_UNLINK_LIMIT  # done, remaining

@@ -6,13 +6,16 @@ class PaymentMethod(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self.env.registry.clear_cache()  # isp.hotspot._isp_catalogue_cached
+        """Override of payment to clear the captive page's catalogue (its providers)."""
+        self.env.registry.clear_cache()  # isp.hotspot._catalogue_cached
         return super().create(vals_list)
 
     def write(self, vals):
-        self.env.registry.clear_cache()  # isp.hotspot._isp_catalogue_cached
+        """Override of payment to clear the captive page's catalogue (its providers)."""
+        self.env.registry.clear_cache()  # isp.hotspot._catalogue_cached
         return super().write(vals)
 
     def unlink(self):
-        self.env.registry.clear_cache()  # isp.hotspot._isp_catalogue_cached
+        """Override of payment to clear the captive page's catalogue (its providers)."""
+        self.env.registry.clear_cache()  # isp.hotspot._catalogue_cached
         return super().unlink()

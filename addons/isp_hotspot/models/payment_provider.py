@@ -7,7 +7,7 @@ PUSH_METHOD_CODES = {"mpesa", "mobile_money", "momo"}
 class PaymentProvider(models.Model):
     _inherit = "payment.provider"
 
-    # Fields the captive page's provider list depends on (isp.hotspot._isp_catalogue_cached):
+    # Fields the captive page's provider list depends on (isp.hotspot._catalogue_cached):
     # writing others (a provider's access token, say) keeps the cache.
     _ISP_CATALOGUE_FIELDS = {
         "name",
@@ -25,16 +25,19 @@ class PaymentProvider(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self.env.registry.clear_cache()  # isp.hotspot._isp_catalogue_cached
+        """Override of payment to clear the captive page's catalogue (its providers)."""
+        self.env.registry.clear_cache()  # isp.hotspot._catalogue_cached
         return super().create(vals_list)
 
     def write(self, vals):
+        """Override of payment to clear the captive page's catalogue when it changes."""
         if self._ISP_CATALOGUE_FIELDS & set(vals):
-            self.env.registry.clear_cache()  # isp.hotspot._isp_catalogue_cached
+            self.env.registry.clear_cache()  # isp.hotspot._catalogue_cached
         return super().write(vals)
 
     def unlink(self):
-        self.env.registry.clear_cache()  # isp.hotspot._isp_catalogue_cached
+        """Override of payment to clear the captive page's catalogue (its providers)."""
+        self.env.registry.clear_cache()  # isp.hotspot._catalogue_cached
         return super().unlink()
 
     def _isp_hotspot_can_push(self):

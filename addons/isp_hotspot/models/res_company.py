@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .isp_hotspot import parse_login_host
+from .isp_hotspot_router_login import parse_login_host
 
 
 class ResCompany(models.Model):
@@ -75,7 +75,6 @@ class ResCompany(models.Model):
         self.ensure_one()
         return (self.isp_hotspot_login_hosts or "").replace(",", " ").split()
 
-    def write(self, vals):
-        if {"name", "currency_id"} & set(vals):
-            self.env.registry.clear_cache()  # isp.hotspot._isp_catalogue_cached
-        return super().write(vals)
+    def cache_invalidation_fields(self):
+        """Override of base to clear the captive page's catalogue on a name or currency change."""
+        return super().cache_invalidation_fields() | {"name", "currency_id"}

@@ -1,21 +1,50 @@
+import json
+import re
 from datetime import timedelta
 from unittest.mock import patch
+from urllib.parse import urlsplit
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, get_db_name
 from odoo.tools import config
 
 
-class HotspotCase(HttpCase):
+def csrf(html):
+    """The CSRF token of the page's forms."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+class CaptivePageSession:
+    """Mixin of HttpCase tests using the captive page and the API as a browser does: one
+    database for the test server and no X-Odoo-Database header (requests carrying it are
+    stateless, and the page keeps its customer and payments in the session)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.startClassPatcher(patch.dict(config.options, {"dbfilter": f"^{get_db_name()}$"}))
+
+    def url_open(self, url, *args, headers=None, **kwargs):
+        return HttpCase.url_open(self, url, *args, headers=headers, **kwargs)
+
+    def api(self, method, path, body=None, headers=None, raw=None):
+        headers = dict(headers or {})
+        data = json.dumps(body) if body is not None else raw
+        if data is not None:
+            headers.setdefault("Content-Type", "application/json")
+        self.env.flush_all()
+        response = self.url_open(path, data=data, headers=headers, method=method)
+        self.env.invalidate_all()
+        return response
+
+
+class HotspotCase(CaptivePageSession, HttpCase):
     """The website's company sells two hotspot bundles; sign-in codes are captured at the
     isp_billing hook (the SMS channel is isp_sms's business, tested there and in tests/)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # one database for the test server (no X-Odoo-Database header: requests carrying it
-        # are stateless, and the captive page keeps its customer in the session)
-        cls.startClassPatcher(patch.dict(config.options, {"dbfilter": f"^{get_db_name()}$"}))
         cls.company = cls.env["website"].get_current_website().company_id
         # the routers' login address of the tests' link-login-only (the page posts the
         # hotspot login to no other host)
@@ -42,14 +71,13 @@ class HotspotCase(HttpCase):
         )
         cls.sent_codes = sent = []
 
-        def send_login_code(partner, code):
-            if partner:
-                sent.append((partner.phone, code))
+        def deliver(codes, partner, code):
+            sent.append((partner.phone, code))
             return True
 
-        cls.startClassPatcher(
-            patch.object(cls.registry["res.partner"], "_isp_send_login_code", send_login_code)
-        )
+        LoginCode = cls.registry["isp.hotspot.login.code"]
+        cls.startClassPatcher(patch.object(LoginCode, "_deliver", deliver))
+        cls.startClassPatcher(patch.object(LoginCode, "_can_deliver", lambda codes: True))
 
     @classmethod
     def _bundle(cls, name, price, value, unit, sequence, devices=0):
@@ -75,17 +103,6 @@ class HotspotCase(HttpCase):
     def setUp(self):
         super().setUp()
         self.sent_codes.clear()
-
-    def api(self, method, path, body=None, headers=None, raw=None):
-        headers = dict(headers or {})
-        data = raw
-        if body is not None:
-            import json  # noqa: PLC0415
-
-            data = json.dumps(body)
-        if data is not None:
-            headers.setdefault("Content-Type", "application/json")
-        return self.url_open(path, data=data, headers=headers, method=method)
 
     @classmethod
     def _api_key(cls, login, group):
@@ -127,3 +144,26 @@ class HotspotCase(HttpCase):
         response = self.api("POST", "/api/login/", {"phone": phone, "code": code})
         self.assertEqual(response.status_code, 200, response.text)
         return response.json()
+
+    def sign_in_page(self, params, phone="0713987654", e164="+255713987654"):
+        """Sign in with an SMS code on the captive page: the status view it lands on."""
+        html = self.url_open("/hotspot", params=params).text
+        response = self.url_open(
+            "/hotspot/signin",
+            data={**params, "phone": phone, "csrf_token": csrf(html)},
+            method="POST",
+        )
+        self.assertEqual(response.status_code, 200, response.text[:300])
+        response = self.url_open(
+            "/hotspot/signin/verify",
+            data={
+                **params,
+                "phone": e164,
+                "code": self.sent_codes[-1][1],
+                "csrf_token": csrf(response.text),
+            },
+            method="POST",
+        )
+        self.assertEqual(response.status_code, 200, response.text[:300])
+        self.assertEqual(urlsplit(response.url).path, "/hotspot/status")
+        return response

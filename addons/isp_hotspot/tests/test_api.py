@@ -1,11 +1,13 @@
 import inspect
 import re
+from unittest.mock import patch
 
 from odoo.tests import tagged
 
 from ..controllers.api import IspHotspotApi
 from ..controllers.openapi import openapi_document
-from .common import HotspotCase
+from ..models.isp_hotspot_login_code import IspHotspotLoginCode
+from .common import HotspotCase, csrf
 
 
 @tagged("post_install", "-at_install")
@@ -109,6 +111,30 @@ class TestHotspotApi(HotspotCase):
         self.assertFalse(self.sent_codes)
         page = self.url_open("/hotspot/signin", data={"phone": big}, method="POST")
         self.assertEqual(page.status_code, 413)
+
+    def test_sign_in_by_code_without_a_channel(self):
+        """isp_hotspot alone has no way to send a code (isp_hotspot_sms sends them by SMS):
+        the API and the page say plainly that sign-in by code is not available, for a
+        customer's number as for any other."""
+        LoginCode = self.registry["isp.hotspot.login.code"]
+        with (
+            patch.object(LoginCode, "_can_deliver", IspHotspotLoginCode._can_deliver),
+            patch.object(LoginCode, "_deliver", IspHotspotLoginCode._deliver),
+        ):
+            for phone in ("0713987654", "0713000999"):
+                with self.subTest(phone=phone):
+                    response = self.api("POST", "/api/login-code/", {"phone": phone})
+                    error = self.assertError(response, 400, "invalid")
+                    self.assertIn("Sign-in by SMS is not available here", error["message"])
+                    html = self.url_open("/hotspot").text
+                    page = self.url_open(
+                        "/hotspot/signin",
+                        data={"phone": phone, "csrf_token": csrf(html)},
+                        method="POST",
+                    )
+                    self.assertEqual(page.status_code, 400)
+                    self.assertIn("Sign-in by SMS is not available here", page.text)
+        self.assertFalse(self.sent_codes)
 
     def test_login_code_creates_no_partner_and_answers_alike(self):
         partners = self.env["res.partner"].with_context(active_test=False).search_count([])

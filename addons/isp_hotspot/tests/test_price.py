@@ -148,9 +148,9 @@ class TestHotspotPrice(HotspotCase):
         txs = self.env["payment.transaction"].search_count([])
         hotspot = self.env["isp.hotspot"].sudo()
         with self.assertRaisesRegex(Exception, "belongs to no company"):
-            hotspot._isp_initiate_payment(other, "0712345678", shared.id)
+            hotspot._initiate_payment(other, "0712345678", shared.id)
         self.assertEqual(self.env["payment.transaction"].search_count([]), txs)
-        self.assertEqual(hotspot._isp_catalogue(other)["bundles"], [])
+        self.assertEqual(hotspot._catalogue(other)["bundles"], [])
 
     def test_not_applied_payment_does_not_invite_a_second_one(self):
         response = self._pay(self.taxed)

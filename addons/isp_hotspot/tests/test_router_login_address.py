@@ -2,40 +2,16 @@
 answer) only to the login address of one of the company's routers, and connects a device
 (registers it, logs it in) only on a POST carrying the session's CSRF token."""
 
-from urllib.parse import urlsplit
-
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from ..models.isp_hotspot import login_host_allows, login_origin, parse_login_host
-from .common import HotspotCase
-from .test_page import ROUTER, csrf
+from ..models.isp_hotspot_router_login import login_host_allows, login_origin, parse_login_host
+from .common import HotspotCase, csrf
+from .test_page import ROUTER
 
 
 @tagged("post_install", "-at_install")
 class TestRouterLoginAddress(HotspotCase):
-    def signed_in_status(self, params):
-        """Amina signs in with an SMS code; the GET status view she lands on."""
-        html = self.url_open("/hotspot", params=params).text
-        response = self.url_open(
-            "/hotspot/signin",
-            data={**params, "phone": "0713987654", "csrf_token": csrf(html)},
-            method="POST",
-        )
-        code = self.sent_codes[-1][1]
-        response = self.url_open(
-            "/hotspot/signin/verify",
-            data={
-                **params,
-                "phone": "+255713987654",
-                "code": code,
-                "csrf_token": csrf(response.text),
-            },
-            method="POST",
-        )
-        self.assertEqual(urlsplit(response.url).path, "/hotspot/status")
-        return response
-
     def connect(self, params, html):
         return self.url_open(
             "/hotspot/status", data={**params, "csrf_token": csrf(html)}, method="POST"
@@ -80,7 +56,7 @@ class TestRouterLoginAddress(HotspotCase):
         """An attacker's link-login-only: the page sends neither the login nor the password
         (nor its CHAP answer) there, and says the router is unknown."""
         params = {**ROUTER, "link-login-only": "http://evil.example:8080/login"}
-        status = self.signed_in_status(params)
+        status = self.sign_in_page(params)
         response = self.connect(params, status.text)
         self.assertEqual(response.status_code, 200)
         html = response.text
@@ -109,7 +85,7 @@ class TestRouterLoginAddress(HotspotCase):
     def test_status_get_changes_nothing(self):
         """A link to the status page (connect=1 and an attacker's MAC) registers no device
         and shows no login; the connect form posts with the CSRF token."""
-        status = self.signed_in_status(ROUTER)
+        status = self.sign_in_page(ROUTER)
         attacker = {**ROUTER, "mac": "02:BA:D0:00:00:01", "connect": "1"}
         response = self.url_open("/hotspot/status", params=attacker)
         self.assertEqual(response.status_code, 200)
@@ -141,7 +117,7 @@ class TestRouterLoginAddress(HotspotCase):
                 self.assertEqual(response.status_code, 200)
                 self.assertNotIn('name="link-login-only"', response.text)
         params = {**ROUTER, "link-login-only": "http://[x"}
-        status = self.signed_in_status(params)
+        status = self.sign_in_page(params)
         response = self.connect(params, status.text)
         self.assertEqual(response.status_code, 200)
         self.assertNotIn('id="hs-login"', response.text)
@@ -149,5 +125,5 @@ class TestRouterLoginAddress(HotspotCase):
         # the model too: no crash, nothing sent
         hotspot = self.env["isp.hotspot"].sudo()
         subscription = self.amina.isp_subscription_ids
-        login = hotspot._isp_login_form(subscription, params, self.company)
+        login = hotspot._login_form(subscription, params, self.company)
         self.assertEqual(login, {"unknown": True, "host": ""})

@@ -32,7 +32,7 @@ class IspMikrotikController(http.Controller):
         except AccessError:
             raise NotFound() from None
         with_password = request.env.user.has_group("base.group_system")
-        script = router._isp_setup_script(with_password=with_password)
+        script = router._setup_script(with_password=with_password)
         return request.make_response(
             script,
             headers=[
@@ -57,7 +57,7 @@ class IspMikrotikController(http.Controller):
         the set-up script fetches it) or for an ISP manager."""
         if token:
             router_sudo = request.env["isp.router"].sudo().browse(router_id).exists()
-            if not router_sudo or not router_sudo._isp_check_setup_token(token):
+            if not router_sudo or not router_sudo._check_setup_token(token):
                 raise NotFound()
             router = router_sudo
             disposition = "inline"
@@ -65,7 +65,7 @@ class IspMikrotikController(http.Controller):
             router = self._manager_router(router_id)
             disposition = 'attachment; filename="login.html"'
         return request.make_response(
-            router._isp_login_html(),
+            router._login_html(),
             headers=[
                 ("Content-Type", "text/html; charset=utf-8"),
                 ("Content-Disposition", disposition),

@@ -3,6 +3,8 @@ from . import res_config_settings
 from . import product_template
 from . import payment_provider
 from . import isp_router
+from . import isp_router_setup
+from . import isp_router_health
 from . import isp_router_job
 from . import isp_router_reconciler
 from . import isp_router_session

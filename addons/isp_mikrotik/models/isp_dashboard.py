@@ -11,11 +11,11 @@ class IspDashboard(models.AbstractModel):
     def _isp_dashboard_sections(self, ctx):
         sections = super()._isp_dashboard_sections(ctx)
         if self.env["isp.router"].has_access("read"):
-            sections.append(self._isp_section_routers(ctx))
+            sections.append(self._section_routers(ctx))
         return sections
 
     @api.model
-    def _isp_section_routers(self, ctx):
+    def _section_routers(self, ctx):
         Router = self.env["isp.router"]
         companies = ctx["company_domain"]
         by_state = dict(Router._read_group(companies, ["state"], ["__count"]))

@@ -6,6 +6,7 @@ from librouteros.exceptions import LibRouterosError, TrapError
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.constants import GC_UNLINK_LIMIT
 
 from .. import routeros
 from .isp_router import backoff_seconds
@@ -70,7 +71,7 @@ class IspRouterJob(models.Model):
 
     # ------------------------------------------------------------------ queueing
 
-    def _isp_cron(self):
+    def _queue_cron(self):
         # by its XML id's cached id: no existence query at each billing event
         return self.env["ir.cron"].browse(
             self.env["ir.model.data"]._xmlid_to_res_id("isp_mikrotik.ir_cron_isp_router_sync_queue")
@@ -127,7 +128,7 @@ class IspRouterJob(models.Model):
         if not rows:
             return self.browse()
         self.env["isp.router"].invalidate_model(["job_ids"])
-        self._isp_cron()._trigger(min(next_attempt for _id, next_attempt in rows))
+        self._queue_cron()._trigger(min(next_attempt for _id, next_attempt in rows))
         return self.browse([job_id for job_id, _next in rows])
 
     @api.model
@@ -150,7 +151,7 @@ class IspRouterJob(models.Model):
         ]
         jobs = self.create(vals_list)
         if jobs or (now and pending):
-            self._isp_cron()._trigger(min((jobs | pending).mapped("next_attempt")))
+            self._queue_cron()._trigger(min((jobs | pending).mapped("next_attempt")))
         return jobs
 
     @api.model
@@ -180,20 +181,20 @@ class IspRouterJob(models.Model):
             unfinished = router._isp_process_jobs(jobs)
             if not cron._commit_progress(len(jobs), remaining=remaining + unfinished):
                 break
-        self._isp_schedule_next_run()
+        self._schedule_next_run()
         return True
 
     @api.model
-    def _isp_schedule_next_run(self):
+    def _schedule_next_run(self):
         later = self.search(
             [("state", "=", "pending"), ("next_attempt", ">", fields.Datetime.now())],
             order="next_attempt",
             limit=1,
         )
         if later:
-            self._isp_cron()._trigger(later.next_attempt)
+            self._queue_cron()._trigger(later.next_attempt)
 
-    def _isp_mark_done(self, writes=0):
+    def _mark_done(self, writes=0):
         self.write(
             {
                 "state": "done",
@@ -203,7 +204,7 @@ class IspRouterJob(models.Model):
             }
         )
 
-    def _isp_mark_failed(self, message):
+    def _mark_failed(self, message):
         now = fields.Datetime.now()
         for job in self:
             attempts = job.attempts + 1
@@ -215,10 +216,14 @@ class IspRouterJob(models.Model):
                 }
             )
 
-    @api.model
-    def _isp_purge_done(self):
-        limit = fields.Datetime.now() - timedelta(days=DONE_JOBS_KEPT_DAYS)
-        self.search([("state", "=", "done"), ("date_done", "<", limit)]).unlink()
+    @api.autovacuum
+    def _gc_done_jobs(self, limit=GC_UNLINK_LIMIT):
+        """Delete a batch of jobs done more than a week ago; returns (deleted, whether more
+        are left) for ir.autovacuum to call again."""
+        before = fields.Datetime.now() - timedelta(days=DONE_JOBS_KEPT_DAYS)
+        jobs = self.search([("state", "=", "done"), ("date_done", "<", before)], limit=limit)
+        jobs.unlink()
+        return len(jobs), len(jobs) == limit
 
 
 class IspRouter(models.Model):
@@ -239,37 +244,31 @@ class IspRouter(models.Model):
         targeted = jobs - full
         Reconciler = self.env["isp.router.reconciler"]
         try:
-            with self.env.cr.savepoint(), self._isp_client(deadline=deadline) as client:
-                status = self._isp_read_status(client)
+            with self.env.cr.savepoint(), self._api_client(deadline=deadline) as client:
+                status = self._read_status(client)
                 if full:
-                    result = Reconciler._isp_sync(self, client)
+                    result = Reconciler._sync(self, client)
                 else:
-                    result = Reconciler._isp_sync(self, client, targeted.subscription_id.sudo())
+                    result = Reconciler._sync(self, client, targeted.subscription_id.sudo())
         except routeros.TimeBoxExceeded:
             _logger.info("Router %s: time box reached, the rest waits for its next turn", self.id)
             jobs.write({"next_attempt": fields.Datetime.now()})
             return 1
         except TrapError as exc:
             message = self.env._("The router refused a command: %(reason)s", reason=str(exc))
-            jobs._isp_mark_failed(message)
-            self._isp_record_sync(False, message)
+            jobs._mark_failed(message)
+            self._record_sync(False, message)
             return 0
-        except routeros.RouterError as exc:
-            self._isp_record_failure(exc)
-            jobs._isp_mark_failed(self.status_message)
-            self._isp_record_sync(False, self.status_message)
+        except (routeros.RouterError, LibRouterosError, OSError) as exc:
+            self._record_failure(exc)
+            jobs._mark_failed(self.status_message)
+            self._record_sync(False, self.status_message)
             return 0
-        except (LibRouterosError, OSError) as exc:
-            error = routeros.RouterError("offline", routeros.describe(exc, self.host, self.port))
-            self._isp_record_failure(error)
-            jobs._isp_mark_failed(self.status_message)
-            self._isp_record_sync(False, self.status_message)
-            return 0
-        self._isp_record_success(status)
-        self._isp_finish_jobs(jobs, full, result)
+        self._record_success(status)
+        self._finish_jobs(jobs, full, result)
         return 0
 
-    def _isp_finish_jobs(self, jobs, full, result):
+    def _finish_jobs(self, jobs, full, result):
         failed_ids = set(result.errors)
         if full:
             # A full pass covers every pending job of this router queued before it started.
@@ -281,7 +280,7 @@ class IspRouter(models.Model):
                     ("subscription_id", "not in", list(failed_ids)),
                 ]
             )
-            (covered | full)._isp_mark_done(result.writes)
+            (covered | full)._mark_done(result.writes)
             retry = self.env["isp.subscription"].browse(
                 [sid for sid in failed_ids if isinstance(sid, int)]
             )
@@ -295,16 +294,16 @@ class IspRouter(models.Model):
                 ]
             )
             for job in failing:
-                job._isp_mark_failed(result.errors[job.subscription_id.id])
+                job._mark_failed(result.errors[job.subscription_id.id])
             self.write({"last_sync": fields.Datetime.now(), "last_sync_writes": result.writes})
         else:
             for job in jobs:
                 error = result.errors.get(job.subscription_id.id)
                 if error:
-                    job._isp_mark_failed(error)
+                    job._mark_failed(error)
                 else:
-                    job._isp_mark_done(result.writes)
-        self._isp_record_sync(not result.errors, "\n".join(result.errors.values()))
+                    job._mark_done(result.writes)
+        self._record_sync(not result.errors, "\n".join(result.errors.values()))
 
-    def _isp_record_sync(self, ok, message):
+    def _record_sync(self, ok, message):
         self.write({"sync_state": "ok" if ok else "error", "sync_message": message or False})

@@ -30,12 +30,12 @@ class IspRouterReconciler(models.AbstractModel):
     _description = "ISP Router Reconciler"
 
     @api.model
-    def _isp_sync(self, router, client, subscriptions=None):
+    def _sync(self, router, client, subscriptions=None):
         """Bring ``router`` in line, through the logged-in ``client``: every managed object
         (``subscriptions`` None) or only those of ``subscriptions`` (and their profiles)."""
         result = SyncResult()
         writes_before = client.writes
-        for service in router._isp_services():
+        for service in router._enabled_services():
             scope = None
             if subscriptions is not None:
                 scope = subscriptions.filtered(
@@ -44,24 +44,24 @@ class IspRouterReconciler(models.AbstractModel):
                 )
                 if not scope:
                     continue
-            profiles = self._isp_sync_profiles(router, client, service, scope, result)
-            used = self._isp_sync_users(router, client, service, scope, result)
+            profiles = self._sync_profiles(router, client, service, scope, result)
+            used = self._sync_users(router, client, service, scope, result)
             if scope is None:
-                self._isp_remove_orphan_profiles(client, service, profiles, used, result)
+                self._remove_orphan_profiles(client, service, profiles, used, result)
         result.writes = client.writes - writes_before
         return result
 
     # ------------------------------------------------------------------ desired state
 
     @api.model
-    def _isp_profile_spec(self, router, service, template):
+    def _profile_spec(self, router, service, template):
         limit = template.isp_device_limit or router.company_id.isp_default_device_limit or 1
         timeout = 0
         if template.isp_duration_unit in ("hours", "days"):
             timeout = int(round(template.isp_duration_hours * 3600))
         spec = {
             "name": template._isp_mikrotik_profile_name(),
-            "rate-limit": template._isp_rate_limit(),
+            "rate-limit": template._isp_mikrotik_rate_limit(),
             "session-timeout": timeout,
         }
         if service == "hotspot":
@@ -93,11 +93,11 @@ class IspRouterReconciler(models.AbstractModel):
             "limit-uptime": int((end - start).total_seconds()) if start and end else 0,
             "limit-bytes-total": (subscription.data_cap_mb or 0) * routeros.MIB,
             "disabled": False,
-            "comment": routeros.user_tag(subscription.id, self._isp_period(subscription)),
+            "comment": routeros.user_tag(subscription.id, self._period(subscription)),
         }
 
     @staticmethod
-    def _isp_period(subscription):
+    def _period(subscription):
         if not subscription.date_start:
             return None
         return calendar.timegm(subscription.date_start.timetuple())
@@ -113,7 +113,7 @@ class IspRouterReconciler(models.AbstractModel):
     # ------------------------------------------------------------------ profiles
 
     @api.model
-    def _isp_sync_profiles(self, router, client, service, scope, result):
+    def _sync_profiles(self, router, client, service, scope, result):
         _users_menu, menu, _active_menu, _user_prop = MENUS[service]
         Template = self.env["product.template"].sudo()
         if scope is None:
@@ -140,7 +140,7 @@ class IspRouterReconciler(models.AbstractModel):
             templates = scope.filtered(lambda s: s.state == "active").bundle_id.product_tmpl_id
         specs = {}
         for template in templates:
-            spec = self._isp_profile_spec(router, service, template)
+            spec = self._profile_spec(router, service, template)
             specs[spec["name"]] = spec
         props = (".id", *PROFILE_PROPS[service])
         if scope is None:
@@ -173,7 +173,7 @@ class IspRouterReconciler(models.AbstractModel):
         return {"specs": specs, "actual": by_name}
 
     @api.model
-    def _isp_remove_orphan_profiles(self, client, service, profiles, used, result):
+    def _remove_orphan_profiles(self, client, service, profiles, used, result):
         menu = MENUS[service][1]
         for name, row in profiles["actual"].items():
             if name in profiles["specs"] or name in used:
@@ -188,7 +188,7 @@ class IspRouterReconciler(models.AbstractModel):
     # ------------------------------------------------------------------ users / secrets
 
     @api.model
-    def _isp_sync_users(self, router, client, service, scope, result):
+    def _sync_users(self, router, client, service, scope, result):
         """Hotspot users or PPPoE secrets. Returns the profile names still in use."""
         menu, _profile_menu, active_menu, user_prop = MENUS[service]
         Subscription = self.env["isp.subscription"].sudo()
@@ -231,9 +231,7 @@ class IspRouterReconciler(models.AbstractModel):
 
         for name, (subscription, spec) in desired.items():
             try:
-                self._isp_apply_user(
-                    client, service, menu, spec, managed.get(name), name in foreign
-                )
+                self._apply_user(client, service, menu, spec, managed.get(name), name in foreign)
             except TrapError as exc:
                 result.errors[subscription.id] = self.env._(
                     "%(login)s: the router refused it: %(reason)s",
@@ -269,7 +267,7 @@ class IspRouterReconciler(models.AbstractModel):
                     reason=str(exc),
                 )
         if offline:
-            self._isp_drop_sessions(client, active_menu, user_prop, offline)
+            self._drop_sessions(client, active_menu, user_prop, offline)
         used = {spec["profile"] for _sub, spec in desired.values()}
         used |= {
             routeros.text(row.get("profile"))
@@ -280,7 +278,7 @@ class IspRouterReconciler(models.AbstractModel):
         }
         return used
 
-    def _isp_apply_user(self, client, service, menu, spec, row, foreign):
+    def _apply_user(self, client, service, menu, spec, row, foreign):
         if foreign:
             raise ValueError(
                 self.env._(
@@ -304,7 +302,7 @@ class IspRouterReconciler(models.AbstractModel):
             client.set(menu, row[".id"], **changes)
 
     @api.model
-    def _isp_drop_sessions(self, client, active_menu, user_prop, names):
+    def _drop_sessions(self, client, active_menu, user_prop, names):
         """Log out every active session of ``names``."""
         where = routeros.names_query(user_prop, names) if len(names) <= MAX_QUERY_NAMES else None
         sessions = client.print(active_menu, [".id", user_prop], where=where)

@@ -53,7 +53,7 @@ class IspRouterSession(models.Model):
         self.check_access("unlink")
         for router in self.router_id:
             sessions = self.filtered(lambda s, r=router: s.router_id == r)
-            with router._isp_client() as client:
+            with router._api_client() as client:
                 for session in sessions:
                     try:
                         client.remove(routeros.MENUS[session.service][2], session.ros_id)
@@ -77,24 +77,18 @@ class IspRouterSession(models.Model):
             if not router.try_lock_for_update(allow_referencing=True):
                 continue
             try:
-                with self.env.cr.savepoint(), router._isp_client() as client:
-                    count = self._isp_poll_router(router, client)
-            except routeros.RouterError as exc:
-                router._isp_record_failure(exc)
-            except (LibRouterosError, OSError) as exc:
-                router._isp_record_failure(
-                    routeros.RouterError(
-                        "offline", routeros.describe(exc, router.host, router.port)
-                    )
-                )
+                with self.env.cr.savepoint(), router._api_client() as client:
+                    count = self._poll_router(router, client)
+            except (routeros.RouterError, LibRouterosError, OSError) as exc:
+                router._record_failure(exc)
             else:
-                router._isp_record_success({"active_sessions": count})
+                router._record_success({"active_sessions": count})
             if not cron._commit_progress(1, remaining=remaining):
                 break
         return True
 
     @api.model
-    def _isp_poll_router(self, router, client):
+    def _poll_router(self, router, client):
         """Poll one router through ``client``. Returns the number of active sessions."""
         Subscription = self.env["isp.subscription"].sudo()
         now = fields.Datetime.now()
@@ -120,7 +114,7 @@ class IspRouterSession(models.Model):
             active = client.print(
                 routeros.PPP_ACTIVE, [".id", "name", "service", "caller-id", "address", "uptime"]
             )
-            counters = self._isp_pppoe_counters(client) if active else {}
+            counters = self._pppoe_counters(client) if active else {}
             connections = Counter(routeros.text(row.get("name")) for row in active)
             for row in active:
                 login = routeros.text(row.get("name"))
@@ -187,14 +181,14 @@ class IspRouterSession(models.Model):
                 devices.append((subscription.partner_id, mac, ip))
         seen |= self.create(new_vals)
         (self.browse([s.id for s in existing.values()]).exists() - seen).unlink()
-        self._isp_update_devices(devices, now)
-        capped = self._isp_add_usage(usage)
+        self._update_devices(devices, now)
+        capped = self._add_usage(usage)
         if capped:
-            self._isp_enforce_caps(router, client, capped)
+            self._enforce_caps(router, client, capped)
         return len(rows)
 
     @api.model
-    def _isp_pppoe_counters(self, client):
+    def _pppoe_counters(self, client):
         """Bytes (rx + tx) of every PPPoE connection's dynamic interface, by interface name,
         read in one print."""
         return {
@@ -208,7 +202,7 @@ class IspRouterSession(models.Model):
         }
 
     @api.model
-    def _isp_update_devices(self, devices, now):
+    def _update_devices(self, devices, now):
         """Known devices: last seen and IP; a new device is registered (within its limit)."""
         Device = self.env["isp.device"].sudo()
         partners = self.env["res.partner"].union(*[partner for partner, _mac, _ip in devices])
@@ -230,7 +224,7 @@ class IspRouterSession(models.Model):
                 ]
 
     @api.model
-    def _isp_add_usage(self, usage):
+    def _add_usage(self, usage):
         """Add bytes used to each subscription; return the active ones now over their cap."""
         capped = self.env["isp.subscription"].sudo()
         for subscription, used_bytes in usage.items():
@@ -246,7 +240,7 @@ class IspRouterSession(models.Model):
         return capped
 
     @api.model
-    def _isp_enforce_caps(self, router, client, subscriptions):
+    def _enforce_caps(self, router, client, subscriptions):
         """Data cap reached: suspend or end each subscription (bundle rule), drop its sessions
         on this router now (the state change queues the other routers)."""
         Log = self.env["isp.access.log"]
@@ -272,7 +266,7 @@ class IspRouterSession(models.Model):
             names = {s.login for s in subscriptions if s.service_type == service}
             if names:
                 _menu, _profile, active_menu, user_prop = routeros.MENUS[service]
-                self.env["isp.router.reconciler"]._isp_drop_sessions(
+                self.env["isp.router.reconciler"]._drop_sessions(
                     client, active_menu, user_prop, names
                 )
         sessions = self.search(

@@ -10,26 +10,6 @@ class IspSubscription(models.Model):
         self.env["isp.router.job"].sudo()._isp_enqueue(self, reason="state")
         return result
 
-    def _isp_hotspot_login(self, ip, mac, router):
-        """Bring this paid hotspot customer online on ``router`` for the device at ``ip`` /
-        ``mac`` (captive page hand-off), without the customer typing anything. Returns
-        ``{"ok": bool, "message": str}``."""
-        self.ensure_one()
-        return router._isp_hotspot_login(self, ip, mac)
-
-    def _isp_router_hotspot_login(self, nas, ip, mac):
-        """isp_billing's hook: ``nas`` is the id of one of this company's routers."""
-        result = super()._isp_router_hotspot_login(nas, ip, mac)
-        if result is not None or not ip:
-            return result
-        try:
-            router = self.env["isp.router"].browse(int(nas)).exists()
-        except (TypeError, ValueError):
-            return None
-        if not router or router.company_id != self.company_id:
-            return None
-        return self._isp_hotspot_login(ip, mac, router)
-
     def _isp_portal_sessions(self, limit=10):
         """The customer's sessions on the routers for the portal (isp_billing's hook)."""
         result = super()._isp_portal_sessions(limit=limit)

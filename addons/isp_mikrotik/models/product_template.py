@@ -28,11 +28,13 @@ class ProductTemplate(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        """Override of product.template to give new bundles their router profile name."""
         templates = super().create(vals_list)
         templates._isp_mikrotik_default_profile()
         return templates
 
     def write(self, vals):
+        """Override of product.template to keep each bundle's router profile name its own."""
         result = super().write(vals)
         if vals.get("is_isp_bundle") or "isp_mikrotik_profile" in vals:
             self._isp_mikrotik_default_profile()
@@ -52,3 +54,19 @@ class ProductTemplate(models.Model):
         if routeros.parse_profile_name(self.isp_mikrotik_profile) == self.id:
             return self.isp_mikrotik_profile
         return routeros.profile_name(self.id)
+
+    def _isp_mikrotik_rate_limit(self):
+        """RouterOS rate-limit text ``rx/tx`` from the router's side (the bundle's upload /
+        download speeds, isp_billing's fields), or ''."""
+        self.ensure_one()
+        if not (self.isp_upload_kbps or self.isp_download_kbps):
+            return ""
+
+        def fmt(kbps):
+            if not kbps:
+                return "0"
+            if kbps % 1024 == 0:
+                return f"{kbps // 1024}M"
+            return f"{kbps}k"
+
+        return f"{fmt(self.isp_upload_kbps)}/{fmt(self.isp_download_kbps)}"

@@ -24,29 +24,3 @@ class ResCompany(models.Model):
         "CHECK(isp_mikrotik_offline_alert_minutes > 0)",
         "The router offline alert delay must be at least one minute.",
     )
-
-    def _isp_hotspot_login_hosts(self, nas=None):
-        """isp_billing's hook: the hotspot login address of the router ``nas`` of this
-        company, only when the captive page names one (no ``nas``, an unknown or another
-        company's router: none; any rogue hotspot could use a router's address)."""
-        hosts = super()._isp_hotspot_login_hosts(nas=nas)
-        try:
-            router_id = int(nas) if nas else 0
-        except (TypeError, ValueError):
-            router_id = 0
-        if router_id <= 0:
-            return hosts
-        routers = (
-            self.env["isp.router"]
-            .sudo()
-            .search(
-                [
-                    ("id", "=", router_id),
-                    ("company_id", "=", self.id),
-                    ("service_hotspot", "=", True),
-                ]
-            )
-        )
-        return hosts + [
-            router.hotspot_address.strip() for router in routers if router.hotspot_address
-        ]

@@ -31,6 +31,7 @@ class ResConfigSettings(models.TransientModel):
         return cron.interval_number * factor.get(cron.interval_type, 1)
 
     def get_values(self):
+        """Override of res.config.settings to read the router crons' intervals."""
         values = super().get_values()
         for field_name, xmlid in CRON_SETTINGS.items():
             cron = self.env.ref(xmlid, raise_if_not_found=False)
@@ -38,6 +39,7 @@ class ResConfigSettings(models.TransientModel):
         return values
 
     def set_values(self):
+        """Override of res.config.settings to write the router crons' intervals."""
         result = super().set_values()
         for field_name, xmlid in CRON_SETTINGS.items():
             cron = self.env.ref(xmlid, raise_if_not_found=False)

@@ -9,17 +9,17 @@ class TestRouterButtonsOverRpc(MikrotikCase):
     """Buttons are public methods: any user can call them over RPC with any ids."""
 
     def test_only_router_editors_regenerate_the_set_up_token(self):
-        token = self.router.sudo()._isp_issue_setup_token()
+        token = self.router.sudo()._issue_setup_token()
         for groups in ("base.group_portal", "base.group_user", "isp_billing.group_isp_user"):
             user = new_test_user(self.env, login=f"rpc-{groups}", groups=groups)
             with self.subTest(groups=groups), self.assertRaises(AccessError):
                 self.router.with_user(user).action_regenerate_setup_token()
-        self.assertTrue(self.router._isp_check_setup_token(token), "the router's token is kept")
+        self.assertTrue(self.router._check_setup_token(token), "the router's token is kept")
         manager = new_test_user(
             self.env, login="rpc-manager", groups="isp_billing.group_isp_manager"
         )
         self.router.with_user(manager).action_regenerate_setup_token()
-        self.assertFalse(self.router._isp_check_setup_token(token), "revoked")
+        self.assertFalse(self.router._check_setup_token(token), "revoked")
 
     def test_isp_users_cannot_log_customers_out(self):
         subscription = self._subscription("+255716000001")

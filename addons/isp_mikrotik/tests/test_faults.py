@@ -119,7 +119,7 @@ class TestFaults(MikrotikCase):
 
     def test_sessions_of_a_down_router_are_not_polled_during_backoff(self):
         self.sim.set_refuse(True)
-        self.router._isp_check_health()
+        self.router._check_health()
         self.assertEqual(self.router.state, "offline")
         self._poll()
         self.assertEqual(self.router.failure_count, 1)

@@ -25,6 +25,16 @@ class TestProfiles(MikrotikCase):
         template.isp_mikrotik_profile = f"isp-daily-{template.id}"
         self.assertTrue(template.isp_mikrotik_profile.startswith(f"isp-billing-b{template.id}-"))
 
+    def test_rate_limit_text(self):
+        """RouterOS' rate-limit ``rx/tx`` from the router's side: the bundle's upload, then
+        download speed (isp_billing's fields, in kbit/s)."""
+        pppoe = self.pppoe.product_tmpl_id
+        pppoe.write({"isp_upload_kbps": 2048, "isp_download_kbps": 10240})
+        self.assertEqual(pppoe._isp_mikrotik_rate_limit(), "2M/10M")
+        self.daily.product_tmpl_id.write({"isp_upload_kbps": 512, "isp_download_kbps": 1024})
+        self.assertEqual(self.daily.product_tmpl_id._isp_mikrotik_rate_limit(), "512k/1M")
+        self.assertEqual(self.weekly.product_tmpl_id._isp_mikrotik_rate_limit(), "")
+
     def test_sync_of_a_hotspot_bundle_creates_its_profile_then_the_user(self):
         """Regression: the profile was added with comment=, which RouterOS refuses; every
         user add then failed with 'input does not match any value of profile'."""

@@ -56,25 +56,37 @@ class TestRouter(MikrotikCase):
 
     def test_offline_router_alerts_managers_once(self):
         self.sim.set_refuse(True)
-        self.router._isp_check_health()
+        self.router._check_health()
         self.assertFalse(self.router.activity_ids)
         self.router.offline_since = self.router.offline_since.replace(year=2000)
-        self.router._isp_check_health()
+        self.router._check_health()
         activities = self.router.activity_ids
         self.assertTrue(activities)
         self.assertIn("unreachable", activities[0].summary)
-        self.router._isp_check_health()
+        self.router._check_health()
         self.assertEqual(self.router.activity_ids, activities)
         self.sim.set_refuse(False)
-        self.router._isp_check_health()
+        self.router._check_health()
         self.assertEqual(self.router.state, "online")
         self.assertFalse(self.router.activity_ids)
+
+    def test_done_jobs_vacuumed_after_a_week(self):
+        now = self.router.create_date
+        jobs = self.Job.create(
+            [{"router_id": self.router.id, "kind": "full", "state": "done"} for _i in range(3)]
+        )
+        jobs[0].date_done = now.replace(year=2000)
+        jobs[1].date_done = now.replace(year=2001)
+        jobs[2].date_done = now
+        self.assertEqual(self.Job._gc_done_jobs(limit=1), (1, True), "a full batch: call again")
+        self.assertEqual(self.Job._gc_done_jobs(limit=5), (1, False))
+        self.assertEqual(jobs.exists(), jobs[2])
 
     def test_setup_script_and_login_page(self):
         provider = self.env["payment.provider"].search([("code", "=", "stripe")], limit=1)
         if provider:
             provider.state = "test"
-        script = self.router._isp_setup_script(with_password=True)
+        script = self.router._setup_script(with_password=True)
         self.assertIn(
             f'/user add name="isp-billing" group="isp-billing" password="{self.sim.password}"',
             script,
@@ -83,7 +95,7 @@ class TestRouter(MikrotikCase):
         self.assertIn("hotspot/login.html", script)
         # the script embeds a fresh set-up token; only its hash is stored
         token = re.search(r"login\.html\\\?token=([\w-]+)\"", script).group(1)
-        self.assertTrue(self.router._isp_check_setup_token(token))
+        self.assertTrue(self.router._check_setup_token(token))
         self.assertNotIn(token, str(self.router.sudo().read()))
         base_host = self.router.get_base_url().split("//")[1].split(":")[0].split("/")[0]
         self.assertIn(f'walled-garden add dst-host="{base_host}"', script)
@@ -97,9 +109,9 @@ class TestRouter(MikrotikCase):
                 self.assertNotIn("comment=", line)
         if provider:
             self.assertIn('dst-host="js.stripe.com"', script)
-        self.assertNotIn(self.sim.password, self.router._isp_setup_script())
-        self.assertIn("CHANGE-ME", self.router._isp_setup_script())
-        page = self.router._isp_login_html()
+        self.assertNotIn(self.sim.password, self.router._setup_script())
+        self.assertIn("CHANGE-ME", self.router._setup_script())
+        page = self.router._login_html()
         for variable in (
             "mac",
             "ip",
@@ -110,7 +122,7 @@ class TestRouter(MikrotikCase):
             "error",
         ):
             self.assertIn(f'name="{variable}" value="$({variable})"', page)
-        self.assertIn(self.router._isp_captive_url(), page)
+        self.assertIn(self.router._captive_url(), page)
 
     def test_settings_set_cron_intervals(self):
         settings = self.env["res.config.settings"].create({})
@@ -140,7 +152,7 @@ class TestRouterDownloads(HttpCase):
         self.assertEqual(
             self.url_open(f"{url}/login.html?token=wrong", headers=public).status_code, 404
         )
-        token = router._isp_issue_setup_token()
+        token = router._issue_setup_token()
         response = self.url_open(f"{url}/login.html?token={token}", headers=public)
         self.assertEqual(response.status_code, 200)
         self.assertIn("link-login-only", response.text)
@@ -169,7 +181,7 @@ class TestRouterDownloads(HttpCase):
         """Downloading the set-up script rotates the set-up token: refused (404) to whoever
         may only read the router, and the token is kept."""
         router = self.env["isp.router"].create({"name": "R", "host": "10.1.1.1"})
-        token = router._isp_issue_setup_token()
+        token = router._issue_setup_token()
         digest = router.setup_token_hash
         new_test_user(
             self.env, "isp-ro-user", groups="isp_billing.group_isp_user", password="isp-ro-pass1"
@@ -204,4 +216,4 @@ class TestRouterDownloads(HttpCase):
                 self.assertNotIn("/tool fetch", response.text)
                 router.invalidate_recordset(["setup_token_hash"])
                 self.assertEqual(router.setup_token_hash, digest)
-                self.assertTrue(router._isp_check_setup_token(token))
+                self.assertTrue(router._check_setup_token(token))

@@ -9,7 +9,7 @@ from unittest.mock import patch
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
-from ..models.isp_router import IspRouter, ros_quote
+from ..models.isp_router_setup import IspRouter, ros_quote
 from .common import MikrotikCase
 
 ROS_PAYLOAD = 'x" ; /system reset-configuration ; :put "'
@@ -73,7 +73,7 @@ class TestSetupInjection(MikrotikCase):
             "_isp_walled_garden_hosts",
             lambda providers: [],
         ):
-            script = self.router._isp_setup_script(with_password=True)
+            script = self.router._setup_script(with_password=True)
         commands = [line for line in script.splitlines() if line and not line.startswith("#")]
         self.assertTrue(commands)
         seen = 0
@@ -94,10 +94,10 @@ class TestSetupInjection(MikrotikCase):
 
     def test_walled_garden_host_that_is_no_host_is_refused(self):
         with patch.object(
-            IspRouter, "_isp_walled_garden_hosts", lambda router: ["pay.example", ROS_PAYLOAD]
+            IspRouter, "_walled_garden_hosts", lambda router: ["pay.example", ROS_PAYLOAD]
         ):
             with self.assertRaises(UserError) as caught:
-                self.router._isp_setup_script()
+                self.router._setup_script()
         self.assertIn("is not a host name", str(caught.exception))
 
     def test_login_html_has_no_injected_markup(self):
@@ -107,7 +107,7 @@ class TestSetupInjection(MikrotikCase):
                 "captive_url": "https://wifi.example.com/hotspot?a=1&b=2",
             }
         )
-        page = self.router._isp_login_html()
+        page = self.router._login_html()
         parser = Tags()
         parser.feed(page)
         tags = [tag for tag, _attrs in parser.tags]

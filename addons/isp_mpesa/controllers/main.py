@@ -43,8 +43,70 @@ def answer(status, text):
     return request.make_json_response({"ResultCode": code, "ResultDesc": text}, status=status)
 
 
+def refuse(status, reason, *args):
+    """Answer ``status``, the refusal logged; nothing was changed."""
+    _logger.warning("Refused " + reason, *args)
+    return answer(status, reason % args)
+
+
+def ended(tx_sudo, what):
+    """409 for a notification of a transaction that ended (a replay), else None."""
+    if tx_sudo.state in ("done", "cancel"):
+        return refuse(
+            409, f"{what} for %s replayed after it ended (%s)", tx_sudo.reference, tx_sudo.state
+        )
+    return None
+
+
+def paid_another_amount(tx_sudo, what):
+    """409 for a notification of a transaction paid with another amount (it stays as it
+    ended; the notification is recorded first, for staff), else None."""
+    if tx_sudo.isp_amount_refused:
+        return refuse(409, f"{what} for %s after a payment of another amount", tx_sudo.reference)
+    return None
+
+
+def processed(tx_sudo):
+    if tx_sudo.isp_amount_refused:
+        return answer(200, "recorded: another amount than due was paid, not applied")
+    return answer(200, "accepted")
+
+
+def daraja_payment_data(callback):
+    """The payment data of an stkCallback, and what makes it unusable (or None): a paid
+    callback must say what was paid, with its receipt."""
+    code = callback.get("ResultCode")
+    if code is None or not isinstance(code, int | str):
+        return None, "without ResultCode"
+    items = {
+        item["Name"]: item.get("Value")
+        for item in (callback.get("CallbackMetadata") or {}).get("Item") or []
+        if isinstance(item, dict) and "Name" in item
+    }
+    data = {
+        "source": "callback",
+        "MerchantRequestID": callback.get("MerchantRequestID"),
+        "CheckoutRequestID": callback.get("CheckoutRequestID"),
+        "ResultCode": str(code),
+        "ResultDesc": callback.get("ResultDesc"),
+        "Amount": items.get("Amount"),
+        "MpesaReceiptNumber": items.get("MpesaReceiptNumber"),
+    }
+    if data["ResultCode"] == "0":
+        try:
+            data["Amount"] = float(items.get("Amount"))
+        except (TypeError, ValueError):
+            data["Amount"] = None
+        if data["Amount"] is None or not 0 < data["Amount"] < float("inf"):
+            return data, "without amount"
+        if not data["MpesaReceiptNumber"]:
+            return data, "without receipt"
+    return data, None
+
+
 class IspMpesaController(http.Controller):
-    """find the transaction → verify (token / checksum, source address) → delegate."""
+    """find the transaction → verify (token / checksum, source address, status query) →
+    ``_process``; the HTTP answer is decided here."""
 
     _daraja_callback_url = "/payment/daraja/callback/<string:token>"
     _clickpesa_webhook_url = "/payment/clickpesa/webhook"
@@ -95,16 +157,11 @@ class IspMpesaController(http.Controller):
         max_content_length=MAX_WEBHOOK_BODY,
     )
     def daraja_callback(self, token):
-        body = json_body()
-        callback = ((body or {}).get("Body") or {}).get("stkCallback")
+        """Process the STK push result M-Pesa posts to the transaction's secret URL."""
+        callback = ((json_body() or {}).get("Body") or {}).get("stkCallback")
         if not isinstance(callback, dict) or not callback.get("CheckoutRequestID"):
-            _logger.warning("Refused M-Pesa callback: not an stkCallback")
-            return answer(400, "not an stkCallback")
-        tx_sudo = (
-            request.env["payment.transaction"]
-            .sudo()
-            ._search_by_reference("daraja", {"CheckoutRequestID": callback["CheckoutRequestID"]})
-        )
+            return refuse(400, "M-Pesa callback: not an stkCallback")
+        tx_sudo = request.env["payment.transaction"].sudo()._search_by_reference("daraja", callback)
         # an unknown CheckoutRequestID and a wrong token answer alike: no oracle of which
         # checkout requests exist
         if not tx_sudo or not consteq(token, tx_sudo._daraja_callback_token()):
@@ -114,15 +171,29 @@ class IspMpesaController(http.Controller):
             )
             raise NotFound()
         address = client_address()
-        if not tx_sudo.provider_id._isp_address_allowed(address):
+        if not tx_sudo.provider_id._daraja_address_allowed(address):
             _logger.warning(
                 "Refused M-Pesa callback for %s from %s: not an allowed address",
                 tx_sudo.reference,
                 address,
             )
             raise Forbidden()
-        status, text = tx_sudo._daraja_handle_callback(callback, remote_addr=address)
-        return answer(status, text)
+        data, problem = daraja_payment_data(callback)
+        if not problem and data["ResultCode"] == "0" and tx_sudo.currency_id.name != "KES":
+            problem = f"in KES, due in {tx_sudo.currency_id.name}"
+        if problem:
+            return refuse(400, "callback for %s %s", tx_sudo.reference, problem)
+        if response := ended(tx_sudo, "callback"):
+            return response
+        request.env["isp.mpesa.callback"].sudo()._record(
+            tx_sudo, "callback", callback, address, data
+        )
+        if response := paid_another_amount(tx_sudo, "callback"):
+            return response
+        if not tx_sudo._daraja_confirmed(data):
+            return answer(200, "kept until M-Pesa confirms it")
+        tx_sudo._process("daraja", data)
+        return processed(tx_sudo)
 
     @http.route(
         _clickpesa_webhook_url,
@@ -134,21 +205,42 @@ class IspMpesaController(http.Controller):
         max_content_length=MAX_WEBHOOK_BODY,
     )
     def clickpesa_webhook(self):
+        """Process a ClickPesa webhook once its checksum is verified and ClickPesa's status
+        query confirms it: what is processed is the status query's answer."""
         body = json_body()
         data = (body or {}).get("data")
         if not isinstance(data, dict) or not data.get("orderReference"):
-            _logger.warning("Refused ClickPesa webhook: no data.orderReference")
-            return answer(400, "no data.orderReference")
-        tx_sudo = (
-            request.env["payment.transaction"]
-            .sudo()
-            ._search_by_reference("clickpesa", {"orderReference": data["orderReference"]})
-        )
+            return refuse(400, "ClickPesa webhook: no data.orderReference")
+        tx_sudo = request.env["payment.transaction"].sudo()._search_by_reference("clickpesa", data)
         if not tx_sudo:
             raise NotFound()
         header = request.httprequest.headers.get("X-ClickPesa-Signature")
-        if not tx_sudo._clickpesa_verify_checksum(body, header):
+        if not tx_sudo.provider_id._clickpesa_verify_checksum(body, header):
             _logger.warning("Refused ClickPesa webhook for %s: bad checksum", tx_sudo.reference)
             raise Forbidden()
-        status, text = tx_sudo._clickpesa_handle_webhook(body, remote_addr=client_address())
-        return answer(status, text)
+        if response := ended(tx_sudo, "webhook"):
+            return response
+        # signed: its checksum was verified, it is kept as received. Unsigned (no checksum
+        # key): anyone may have sent it, so nothing of it is stored; what is kept is
+        # ClickPesa's own status answer, once the query confirms it
+        Callback, address = request.env["isp.mpesa.callback"].sudo(), client_address()
+        signed = bool(tx_sudo.provider_id._isp_secret("clickpesa_checksum_key"))
+        if signed:
+            Callback._record(tx_sudo, "webhook", body, address)
+        if response := paid_another_amount(tx_sudo, "webhook"):
+            return response
+        try:
+            payment = tx_sudo._clickpesa_query()
+        except UserError as error:  # the provider's errors, or disabled
+            _logger.warning(
+                "Webhook for %s kept until ClickPesa confirms it: %s",
+                tx_sudo.reference,
+                error.args[0],
+            )
+            return answer(200, "will be confirmed by the status query")
+        if not signed:
+            Callback._record(tx_sudo, "status", payment, address)
+        # the amount and currency are ClickPesa's status answer (collectedAmount): another
+        # amount than due ends the transaction in Paid, Not Applied (``_validate_amount``)
+        tx_sudo._process("clickpesa", payment)
+        return processed(tx_sudo)

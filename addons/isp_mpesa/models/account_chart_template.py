@@ -7,10 +7,10 @@ class AccountChartTemplate(models.AbstractModel):
     _inherit = "account.chart.template"
 
     def _post_load_data(self, template_code, company, template_data):
-        """Once a company has its chart of accounts (at install, the chart loads after this
-        module; a company created later gets it later), its M-Pesa / ClickPesa providers
-        get their MPESA / CLKP journals, instead of Odoo's fallback to its first bank
-        journal."""
+        """Override of `account` to give the company's M-Pesa / ClickPesa providers their
+        MPESA / CLKP journals once it has a chart of accounts (at install, the chart loads
+        after this module; a company created later gets it later), instead of Odoo's
+        fallback to its first bank journal."""
         result = super()._post_load_data(template_code, company, template_data)
         company = company or self.env.company
         self.env["payment.provider"].sudo().search(

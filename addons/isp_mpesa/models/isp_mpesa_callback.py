@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.fields import Domain
+from odoo.tools.constants import GC_UNLINK_LIMIT
 
 from .. import const
 
@@ -51,7 +52,9 @@ class IspMpesaCallback(models.Model):
     payload = fields.Text(readonly=True, help="As received, personal data masked.")
 
     @api.model
-    def _isp_record(self, tx, kind, payload, remote_addr=None, data=None):
+    def _record(self, tx, kind, payload, remote_addr=None, data=None):
+        """Keep what the provider said of ``tx`` (``data``: the payment data read from
+        ``payload``, when it is not ``payload`` itself), personal data masked."""
         data = data or payload or {}
         if tx.provider_code == "daraja":
             code = data.get("ResultCode")
@@ -80,10 +83,11 @@ class IspMpesaCallback(models.Model):
             }
         )
 
-    @api.model
-    def _cron_isp_purge(self, batch_size=5000):
-        """Delete the notifications older than their provider's retention, in committed
-        batches (the transactions, their payments and receipt numbers stay)."""
+    @api.autovacuum
+    def _gc_expired(self):
+        """Delete the notifications older than their provider's retention, a batch per call
+        (the autovacuum calls again while some remain). The transactions, their payments and
+        receipt numbers stay."""
         now = fields.Datetime.now()
         providers = (
             self.env["payment.provider"]
@@ -98,4 +102,6 @@ class IspMpesaCallback(models.Model):
             ]
             for provider in providers
         )
-        return self.env["ir.cron"]._isp_unlink_in_batches(self.sudo(), domain, batch_size)
+        expired = self.sudo().search(domain, limit=GC_UNLINK_LIMIT)
+        expired.unlink()
+        return len(expired), len(expired) == GC_UNLINK_LIMIT  # done, remaining

@@ -1,10 +1,4 @@
-import base64
-import hashlib
-import hmac
-import ipaddress
-import json
-import pprint
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import requests
 
@@ -29,15 +23,10 @@ class IspProviderError(ValidationError):
         self.status = status
 
 
-def clickpesa_checksum(key, payload):
-    """HMAC-SHA256 (hex) of ``payload`` without ``checksum``/``checksumMethod``, keys sorted
-    recursively, compact JSON."""
-    data = {k: v for k, v in payload.items() if k not in ("checksum", "checksumMethod")}
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
-
-
 class PaymentProvider(models.Model):
+    """What M-Pesa (Daraja) and ClickPesa share: settings, journal, API requests, tokens.
+    Their own fields and calls: payment_provider_daraja.py, payment_provider_clickpesa.py."""
+
     _name = "payment.provider"
     _inherit = ["payment.provider", "isp.secret.mixin"]
 
@@ -54,117 +43,8 @@ class PaymentProvider(models.Model):
         "clickpesa_checksum_key": "clickpesa_checksum_key_encrypted",
     }
 
-    # === Daraja === #
-    daraja_consumer_key = fields.Char(
-        string="Consumer Key",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-    )
-    daraja_consumer_key_encrypted = fields.Char(
-        required_if_provider="daraja", copy=False, groups="base.group_system"
-    )
-    daraja_consumer_secret = fields.Char(
-        string="Consumer Secret",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-    )
-    daraja_consumer_secret_encrypted = fields.Char(
-        required_if_provider="daraja", copy=False, groups="base.group_system"
-    )
-    daraja_passkey = fields.Char(
-        string="Passkey",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-    )
-    daraja_passkey_encrypted = fields.Char(
-        required_if_provider="daraja", copy=False, groups="base.group_system"
-    )
-    daraja_shortcode = fields.Char(
-        string="Business Short Code",
-        help="Paybill number, or for a till the head-office store number.",
-        required_if_provider="daraja",
-    )
-    daraja_transaction_type = fields.Selection(
-        [("paybill", "Paybill"), ("till", "Till (Buy Goods)")],
-        string="Receive On",
-        default="paybill",
-    )
-    daraja_till_number = fields.Char(string="Till Number")
-    daraja_account_reference = fields.Char(
-        string="Account Reference",
-        size=const.DARAJA_ACCOUNT_REFERENCE_MAX,
-        help="Shown to the customer on the prompt; at most 12 characters. "
-        "Empty: the transaction reference (cut to 12 characters).",
-    )
     # Where the credentials and callbacks go (API URLs, the public callback URL, whose
     # paths carry per-transaction tokens) belongs to the credentials' group.
-    daraja_base_url = fields.Char(
-        string="Daraja API URL",
-        groups="base.group_system",
-        help="Empty: the sandbox in test mode, production when enabled.",
-    )
-    daraja_status_query = fields.Boolean(
-        string="Confirm With Status Query",
-        default=True,
-        help="Ask M-Pesa for the status of every transaction a callback reports, before "
-        "trusting the callback.",
-    )
-    daraja_allowed_ips = fields.Char(
-        string="Callback Source Addresses",
-        help="Comma-separated addresses or networks allowed to send callbacks. Empty: any "
-        "(the per-transaction token and the status query still apply). Behind a reverse "
-        "proxy, the forwarded address is used only when Odoo runs with proxy_mode.",
-    )
-    daraja_token_encrypted = fields.Char(copy=False, groups="base.group_system")
-    daraja_token_expiry = fields.Datetime(copy=False, groups="base.group_system")
-
-    # === ClickPesa === #
-    clickpesa_client_id = fields.Char(
-        string="Client ID",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-    )
-    clickpesa_client_id_encrypted = fields.Char(
-        required_if_provider="clickpesa", copy=False, groups="base.group_system"
-    )
-    clickpesa_api_key = fields.Char(
-        string="API Key",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-    )
-    clickpesa_api_key_encrypted = fields.Char(
-        required_if_provider="clickpesa", copy=False, groups="base.group_system"
-    )
-    clickpesa_checksum_key = fields.Char(
-        string="Checksum Key",
-        help="Set when checksums are enabled on the ClickPesa account: requests are signed "
-        "and webhooks without a valid checksum are refused.",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-    )
-    clickpesa_checksum_key_encrypted = fields.Char(copy=False, groups="base.group_system")
-    clickpesa_unsigned_webhooks = fields.Boolean(
-        string="Unsigned Webhooks",
-        compute="_compute_clickpesa_unsigned_webhooks",
-        help="No checksum key: anyone can post webhooks. They are only acted on (and kept) "
-        "once ClickPesa's status query confirms them.",
-    )
-    clickpesa_base_url = fields.Char(string="ClickPesa API URL", groups="base.group_system")
-    clickpesa_preview = fields.Boolean(
-        string="Preview Before Push",
-        help="Check with ClickPesa that a payment method is available for the phone before "
-        "sending the USSD push.",
-    )
-    clickpesa_token_encrypted = fields.Char(copy=False, groups="base.group_system")
-    clickpesa_token_expiry = fields.Datetime(copy=False, groups="base.group_system")
-
-    # === Both === #
     isp_callback_base_url = fields.Char(
         string="Public URL For Callbacks",
         groups="base.group_system",
@@ -222,55 +102,25 @@ class PaymentProvider(models.Model):
         "Notifications must be kept at least one day.",
     )
 
-    # === Constraints === #
-
-    @api.constrains("code", "daraja_transaction_type", "daraja_till_number", "daraja_shortcode")
-    def _check_daraja_numbers(self):
-        for provider in self.filtered(lambda p: p.code == "daraja"):
-            if provider.daraja_shortcode and not provider.daraja_shortcode.isdigit():
-                raise ValidationError(self.env._("The business short code is digits only."))
-            till = provider.daraja_till_number
-            if till and not till.isdigit():
-                raise ValidationError(self.env._("The till number is digits only."))
-            if (
-                provider.daraja_transaction_type == "till"
-                and provider.state != "disabled"
-                and not till
-            ):
-                raise ValidationError(self.env._("Receiving on a till needs the till number."))
-
-    @api.constrains("daraja_allowed_ips")
-    def _check_daraja_allowed_ips(self):
-        for provider in self:
-            provider._isp_allowed_networks()
-
     # === Payment framework overrides === #
 
-    @api.depends("code", "clickpesa_checksum_key_encrypted")
-    def _compute_clickpesa_unsigned_webhooks(self):
-        for provider in self:
-            key = provider.sudo().clickpesa_checksum_key_encrypted
-            provider.clickpesa_unsigned_webhooks = provider.code == "clickpesa" and not key
-
     def _get_supported_currencies(self):
+        """Override of `payment` to return the provider's one currency."""
         supported = super()._get_supported_currencies()
-        if self.code == "daraja":
-            return supported.filtered(lambda c: c.name == "KES")
-        if self.code == "clickpesa":
-            return supported.filtered(lambda c: c.name == "TZS")
-        return supported
+        if self.code not in const.PROVIDER_CODES:
+            return supported
+        return supported.filtered(lambda c: c.name == const.SUPPORTED_CURRENCIES[self.code])
 
     def _get_default_payment_method_codes(self):
+        """Override of `payment` to return the default payment method codes."""
         self.ensure_one()
-        if self.code == "daraja":
-            return {"mpesa"}
-        if self.code == "clickpesa":
-            return {"mobile_money"}
-        return super()._get_default_payment_method_codes()
+        if self.code not in const.PROVIDER_CODES:
+            return super()._get_default_payment_method_codes()
+        return const.DEFAULT_PAYMENT_METHOD_CODES[self.code]
 
     @api.model
     def _setup_provider(self, provider_code, **kwargs):
-        """Also give each company's M-Pesa / ClickPesa provider a journal of its own."""
+        """Override of `payment` to give each company's provider a journal of its own."""
         result = super()._setup_provider(provider_code, **kwargs)
         if provider_code in const.PROVIDER_CODES:
             self.search(self._get_provider_domain(provider_code, **kwargs))._isp_ensure_journal()
@@ -278,13 +128,14 @@ class PaymentProvider(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        """A provider made in a company that has its chart already (a copy for a new
-        company, a duplicate) gets its journal now; otherwise loading the chart does it."""
+        """Override to give a provider made in a company that has its chart already (a copy
+        for a new company, a duplicate) its journal now; otherwise loading the chart does."""
         providers = super().create(vals_list)
         providers._isp_ensure_journal()
         return providers
 
     def _isp_can_push(self):
+        """Override of `isp_billing`: both providers push the request to the phone."""
         return self.code in const.PROVIDER_CODES or super()._isp_can_push()
 
     def _isp_ensure_journal(self, replace_fallback=False):
@@ -335,7 +186,7 @@ class PaymentProvider(models.Model):
             _logger.info("%s of %s posts in journal %s", provider.name, company.name, journal.code)
             provider.journal_id = journal
 
-    # === Settings and helpers === #
+    # === Settings === #
 
     def _isp_base_url(self):
         self.ensure_one()
@@ -343,7 +194,7 @@ class PaymentProvider(models.Model):
         if self.code == "daraja":
             url = provider.daraja_base_url or const.DARAJA_HOSTS.get(self.state, "")
         else:
-            url = provider.clickpesa_base_url or const.CLICKPESA_HOSTS.get(self.state, "")
+            url = provider.clickpesa_base_url or (self.state != "disabled" and const.CLICKPESA_URL)
         if not url:
             raise UserError(self.env._("%(name)s is disabled.", name=self.name))
         return url.rstrip("/") + "/"
@@ -352,38 +203,16 @@ class PaymentProvider(models.Model):
         self.ensure_one()
         return (self.sudo().isp_callback_base_url or self.get_base_url()).rstrip("/")
 
-    def _isp_allowed_networks(self):
-        self.ensure_one()
-        networks = []
-        for item in (self.daraja_allowed_ips or "").replace(";", ",").split(","):
-            if not item.strip():
-                continue
-            try:
-                networks.append(ipaddress.ip_network(item.strip(), strict=False))
-            except ValueError as exc:
-                raise ValidationError(
-                    self.env._("%(item)s is not an IP address or network.", item=item.strip())
-                ) from exc
-        return networks
-
-    def _isp_address_allowed(self, address):
-        networks = self._isp_allowed_networks()
-        if not networks:
-            return True
-        try:
-            ip = ipaddress.ip_address(address or "")
-        except ValueError:
-            return False
-        return any(ip in network for network in networks)
-
     # === HTTP requests (the payment module's hooks) === #
 
     def _build_request_url(self, endpoint, **kwargs):
+        """Override of `payment` to build the request URL."""
         if self.code not in const.PROVIDER_CODES:
             return super()._build_request_url(endpoint, **kwargs)
         return urljoin(self._isp_base_url(), endpoint)
 
     def _build_request_headers(self, method, endpoint, payload, **kwargs):
+        """Override of `payment` to send JSON with the bearer token (or ClickPesa's keys)."""
         if self.code not in const.PROVIDER_CODES:
             return super()._build_request_headers(method, endpoint, payload, **kwargs)
         headers = {"Accept": "application/json"}
@@ -397,6 +226,7 @@ class PaymentProvider(models.Model):
         return headers
 
     def _build_request_auth(self, **kwargs):
+        """Override of `payment` to authenticate Daraja's token request."""
         if self.code not in const.PROVIDER_CODES:
             return super()._build_request_auth(**kwargs)
         if self.code == "daraja" and kwargs.get("token_request"):
@@ -407,6 +237,7 @@ class PaymentProvider(models.Model):
         return None
 
     def _parse_response_error(self, response):
+        """Override of `payment` to return (provider's error code, message)."""
         if self.code not in const.PROVIDER_CODES:
             return super()._parse_response_error(response)
         try:
@@ -433,18 +264,8 @@ class PaymentProvider(models.Model):
             message=message,
         )
 
-    def _log_request(self, method, url, payload, *, reference=None):
-        if self.code not in const.PROVIDER_CODES:
-            return super()._log_request(method, url, payload, reference=reference)
-        _logger.info(
-            "%s %s for %s: %s",
-            method,
-            url,
-            reference or f"provider {self.id}",
-            pprint.pformat(payload) if payload else "",
-        )
-
     def _log_response(self, response, *, reference=None):
+        """Override of `payment` to log a refusal as a warning, the body cut."""
         if self.code not in const.PROVIDER_CODES:
             return super()._log_response(response, reference=reference)
         log = _logger.info if response.ok else _logger.warning
@@ -459,9 +280,9 @@ class PaymentProvider(models.Model):
     def _send_api_request(
         self, method, endpoint, *, params=None, data=None, json=None, reference=None, **kwargs
     ):
-        """For M-Pesa and ClickPesa: the payment module's request, with the provider's own
-        timeout, a clear message per failure, the provider's error code kept
-        (:class:`IspProviderError`) and one retry with a new token when the token is refused."""
+        """Override of `payment` to use the provider's own timeout, say plainly what failed,
+        keep the provider's error code (:class:`IspProviderError`) and retry once with a new
+        token when the token is refused."""
         if self.code not in const.PROVIDER_CODES:
             return super()._send_api_request(
                 method, endpoint, params=params, data=data, json=json, reference=reference, **kwargs
@@ -535,11 +356,7 @@ class PaymentProvider(models.Model):
         provider: a new token may invalidate the previous one) until shortly before expiry."""
         self.ensure_one()
         sudo = self.sudo()
-        token_field, expiry_field = (
-            ("daraja_token_encrypted", "daraja_token_expiry")
-            if self.code == "daraja"
-            else ("clickpesa_token_encrypted", "clickpesa_token_expiry")
-        )
+        token_field, expiry_field = f"{self.code}_token_encrypted", f"{self.code}_token_expiry"
         now = fields.Datetime.now()
         if not refresh and sudo[token_field] and sudo[expiry_field] and sudo[expiry_field] > now:
             try:
@@ -548,7 +365,15 @@ class PaymentProvider(models.Model):
                 token = None
             if token:
                 return token if self.code == "clickpesa" else f"Bearer {token}"
-        token, lifetime = self._isp_fetch_token()
+        token, lifetime = (
+            self._daraja_fetch_token() if self.code == "daraja" else self._clickpesa_fetch_token()
+        )
+        if not token:
+            raise IspProviderError(
+                self.env._("%(name)s did not return an access token.", name=self.name),
+                code="invalid",
+            )
+        lifetime = max(lifetime, 60)
         margin = min(const.TOKEN_MARGIN_SECONDS, lifetime // 2)
         sudo.write(
             {
@@ -560,42 +385,6 @@ class PaymentProvider(models.Model):
         # with the new token) before anything is sent to the provider.
         sudo.flush_recordset([token_field, expiry_field])
         return token if self.code == "clickpesa" else f"Bearer {token}"
-
-    def _isp_fetch_token(self):
-        self.ensure_one()
-        if self.code == "daraja":
-            if not (
-                self._isp_secret("daraja_consumer_key")
-                and self._isp_secret("daraja_consumer_secret")
-            ):
-                raise UserError(self.env._("Set the consumer key and secret of %s.", self.name))
-            answer = self._send_api_request(
-                "GET",
-                const.DARAJA_TOKEN_PATH,
-                params={"grant_type": "client_credentials"},
-                token_request=True,
-            )
-            token = answer.get("access_token") if isinstance(answer, dict) else None
-            try:
-                lifetime = int(float(answer.get("expires_in") or 3599))
-            except (TypeError, ValueError):
-                lifetime = 3599
-        else:
-            if not (
-                self._isp_secret("clickpesa_client_id") and self._isp_secret("clickpesa_api_key")
-            ):
-                raise UserError(self.env._("Set the client ID and API key of %s.", self.name))
-            answer = self._send_api_request("POST", const.CLICKPESA_TOKEN_PATH, token_request=True)
-            token = answer.get("token") if isinstance(answer, dict) else None
-            if token and not token.startswith("Bearer "):
-                token = f"Bearer {token}"
-            lifetime = 3600
-        if not token:
-            raise IspProviderError(
-                self.env._("%(name)s did not return an access token.", name=self.name),
-                code="invalid",
-            )
-        return token, max(lifetime, 60)
 
     def action_isp_test_connection(self):
         """Get a new token with the stored credentials and say plainly what failed."""
@@ -617,15 +406,3 @@ class PaymentProvider(models.Model):
             "tag": "display_notification",
             "params": {"title": self.name, "message": message, "type": kind, "sticky": False},
         }
-
-    # === Time === #
-
-    @api.model
-    def _isp_daraja_timestamp(self, now=None):
-        now = now or datetime.now(tz=const.KENYA_TZ)
-        return now.astimezone(const.KENYA_TZ).strftime("%Y%m%d%H%M%S")
-
-    def _isp_daraja_password(self, timestamp):
-        self.ensure_one()
-        raw = f"{self.daraja_shortcode}{self._isp_secret('daraja_passkey') or ''}{timestamp}"
-        return base64.b64encode(raw.encode()).decode()

@@ -1,5 +1,6 @@
 import json
 from contextlib import contextmanager
+from datetime import timedelta
 from unittest.mock import patch
 
 from cryptography.fernet import Fernet
@@ -209,16 +210,32 @@ class MpesaCase(HttpCase):
         )
 
     def _run_invoicing(self):
-        """Run isp_billing's invoicing job as the cron worker does once triggered (its commits
-        recorded, not done: a test cannot commit)."""
-        Cron = type(self.env["ir.cron"])
-        with patch.object(Cron, "_commit_progress", lambda *a, **k: 60.0):
-            self.env["isp.purchase"]._cron_isp_invoice_purchases()
+        """Run Odoo's post-processing cron (which issues the bundle payments' invoices) as
+        the cron worker does once triggered: its commit after each transaction releases a
+        savepoint, its rollback rolls one back (a test cannot commit)."""
+        cr = self.env.cr
+        savepoint = [cr.savepoint()]
+
+        def commit():
+            self.env.flush_all()
+            savepoint[0].close(rollback=False)
+            savepoint[0] = cr.savepoint()
+
+        def rollback():
+            savepoint[0].close(rollback=True)
+            self.env.transaction.clear()
+            savepoint[0] = cr.savepoint()
+
+        with patch.object(cr, "commit", commit), patch.object(cr, "rollback", rollback):
+            self.env["payment.transaction"]._cron_post_process()
+        self.env.flush_all()
+        savepoint[0].close(rollback=False)
         self.env.invalidate_all()
 
     def _invoicing_triggered(self):
-        """Whether the invoicing job is due to run now (a trigger at or before now)."""
-        cron = self.env.ref("isp_billing.ir_cron_isp_invoice_purchases")
+        """Whether Odoo's post-processing cron is due to run now (a trigger at or before
+        now)."""
+        cron = self.env.ref("payment.cron_post_process_payment_tx")
         return bool(
             self.env["ir.cron.trigger"].search_count(
                 [("cron_id", "=", cron.id), ("call_at", "<=", fields.Datetime.now())]
@@ -234,6 +251,17 @@ class MpesaCase(HttpCase):
             classmethod(lambda cls, s, r, **kw: _super_send(s, r, **kw)),
         ):
             yield
+
+    def _age(self, txs, seconds):
+        """Make these transactions pushed ``seconds`` ago."""
+        for tx in txs:
+            tx.isp_pushed_at = fields.Datetime.now() - timedelta(seconds=seconds)
+
+    def _run_poll_cron(self):
+        """Run the status poll cron as the cron worker does (its commits recorded, not done)."""
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", lambda *a, **k: 60.0):
+            self.env["payment.transaction"]._cron_isp_mpesa_poll()
+        self.env.invalidate_all()
 
 
 def create_committed_daraja_setup(registry, name, sim_url, server_url, secrets=None):

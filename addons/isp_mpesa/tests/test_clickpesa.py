@@ -1,8 +1,5 @@
 import json
-from datetime import timedelta
-from unittest.mock import patch
 
-from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -88,20 +85,16 @@ class TestClickPesa(MpesaCase):
                 # the webhook again, and the status query: it stays as it ended
                 with self.assertLogs("odoo.addons.isp_mpesa", "WARNING"):
                     self.assertEqual(self._clickpesa_webhook(tx).status_code, 409)
-                tx._isp_process(tx._clickpesa_query())
+                tx._process("clickpesa", tx._clickpesa_query())
                 self.assertEqual(tx.state, "error")
                 self.assertFalse(tx.isp_purchase_id)
         self.assertEqual(webhook.amount, 1000)
 
     def test_status_query_settles_a_short_payment_with_the_amount_collected(self):
         tx = self._push(self._tx(self.clickpesa), amount="400")
-        tx.isp_pushed_at = fields.Datetime.now() - timedelta(seconds=40)
-        with (
-            patch.object(type(self.env["ir.cron"]), "_commit_progress", lambda *a, **k: 60.0),
-            self.assertLogs("odoo.addons.isp_mpesa", "WARNING"),
-        ):
-            self.env["payment.transaction"]._cron_isp_mpesa_poll()
-        self.env.invalidate_all()
+        self._age(tx, 40)
+        with self.assertLogs("odoo.addons.isp_mpesa", "WARNING"):
+            self._run_poll_cron()
         self.assertEqual(tx.state, "error")
         self.assertIn("Paid 400 TZS of 1,000 TZS", tx.state_message)
         self.assertEqual(tx.isp_paid_amount, 400)
@@ -119,10 +112,8 @@ class TestClickPesa(MpesaCase):
 
     def test_lost_webhook_recovered_by_the_cron(self):
         tx = self._push(self._tx(self.clickpesa))
-        tx.isp_pushed_at = fields.Datetime.now() - timedelta(seconds=40)
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", lambda *a, **k: 60.0):
-            self.env["payment.transaction"]._cron_isp_mpesa_poll()
-        self.env.invalidate_all()
+        self._age(tx, 40)
+        self._run_poll_cron()
         self.assertEqual(tx.state, "done")
         self.assertTrue(tx.isp_purchase_id)
         self.assertEqual(tx.isp_callback_ids.kind, "status")

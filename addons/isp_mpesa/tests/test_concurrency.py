@@ -1,8 +1,8 @@
 """Exactly once over HTTP, for real: 20 duplicate callbacks (the simulator sends them one after
 the other) plus 10 concurrent ones, served by a separate Odoo server with 2 workers whose
-requests commit and a cron worker that runs the invoicing job they trigger; the fixture is
-committed too, in a company of its own. Then the invoicing job and the status page's
-post-processing racing for the same transactions."""
+requests commit and a cron worker that runs Odoo's post-processing cron they trigger (it
+issues the invoices); the fixture is committed too, in a company of its own. Then that cron
+and the status page's post-processing racing for the same transactions."""
 
 import threading
 import time
@@ -146,9 +146,9 @@ class TestCallbackConcurrency(BaseCase):
                 self.assertIn(tx.provider_reference, payments.memo, "the receipt number")
                 self.assertTrue(tx.is_post_processed)
 
-    def test_invoicing_job_and_status_polls_racing_invoice_once(self):
-        """Confirmed transactions, then the invoicing job twice and the status page's
-        post-processing twice, at once (and the server's cron worker): one invoice and one
+    def test_post_processing_cron_and_status_polls_racing_invoice_once(self):
+        """Confirmed transactions, then Odoo's post-processing cron twice and the status
+        page's post-processing twice, at once (and the server's cron worker): one invoice and one
         payment per transaction."""
         with self.registry.cursor() as cr:
             env = self._env(cr)
@@ -172,18 +172,18 @@ class TestCallbackConcurrency(BaseCase):
                 self.assertEqual(tx.state, "pending", tx.state_message)
             tx_ids = txs.ids
         for tx_id in tx_ids:
-            # each callback as a request runs it (the server's poll cron may settle it first)
+            # each callback through the server (its poll cron may settle it first)
             with self.registry.cursor() as cr:
-                env = self._env(cr)
-                tx = env["payment.transaction"].browse(tx_id)
-                body = self.sim.callback_body(tx.daraja_checkout_request_id)
-                status, _text = retrying(
-                    lambda tx=tx, body=body: tx._daraja_handle_callback(
-                        body["Body"]["stkCallback"]
-                    ),
-                    env,
-                )
-                self.assertIn(status, (200, 409))
+                tx = self._env(cr)["payment.transaction"].browse(tx_id)
+                checkout, token = tx.daraja_checkout_request_id, tx._daraja_callback_token()
+            response = requests.post(
+                f"{self.server.url}/payment/daraja/callback/{token}",
+                json=self.sim.callback_body(checkout),
+                timeout=60,
+            )
+            self.assertIn(response.status_code, (200, 409), response.text)
+            with self.registry.cursor() as cr:
+                tx = self._env(cr)["payment.transaction"].browse(tx_id)
                 self.assertEqual(tx.isp_subscription_id.state, "active")
         barrier = threading.Barrier(4)
         errors = []
@@ -199,8 +199,8 @@ class TestCallbackConcurrency(BaseCase):
                             lambda: txs.filtered(lambda t: not t.is_post_processed)._post_process(),
                             env,
                         )
-                    else:
-                        retrying(lambda: env["isp.purchase"]._cron_isp_invoice_purchases(), env)
+                    else:  # Odoo's post-processing cron loop: one commit per transaction
+                        env["payment.transaction"].browse(tx_ids)._cron_post_process()
             except Exception as exc:  # reported below
                 errors.append(exc)
 

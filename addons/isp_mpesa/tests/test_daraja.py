@@ -31,7 +31,8 @@ class TestDaraja(MpesaCase):
         self.assertEqual(tx.provider_reference, "NLJ7RT61SV")
         sub = tx.isp_subscription_id
         self.assertEqual(sub.state, "active", "online as soon as M-Pesa confirms")
-        # the invoice, payment and reconciliation are left to the invoicing job, due now
+        # the invoice, payment and reconciliation are left to Odoo's post-processing cron,
+        # due now
         purchase = tx.isp_purchase_id
         self.assertEqual(purchase.amount, 50)
         self.assertEqual(purchase.invoice_status, "to_invoice")
@@ -145,7 +146,7 @@ class TestDaraja(MpesaCase):
             full = self._daraja_callback(tx)
         self.assertEqual((repeated.status_code, full.status_code), (409, 409))
         self.assertEqual(len(tx.isp_callback_ids), 3, "every notification is kept for staff")
-        tx._isp_process(tx._daraja_query())
+        tx._process("daraja", tx._daraja_query())
         self._age(tx, 400)
         self._run_poll_cron()
         tx._post_process()
@@ -240,7 +241,7 @@ class TestDaraja(MpesaCase):
             self.env["isp.purchase"].search_count([("reference", "=", tx.reference)]), 1
         )
         self._run_invoicing()
-        self._run_invoicing()  # the job running again changes nothing
+        self._run_invoicing()  # the cron running again changes nothing
         tx._post_process()  # nor does the status page's post-processing
         self.assertEqual(len(tx.partner_id.isp_subscription_ids.invoice_ids), 1)
         self.assertEqual(
@@ -469,7 +470,7 @@ class TestDaraja(MpesaCase):
         # the callback's request line is in the request log, its token masked: whoever reads
         # the logs cannot post callbacks for the transaction
         self.assertIn('"POST /payment/daraja/callback/*** HTTP/1.1" 200', text)
-        password = self.daraja._isp_daraja_password("2")[:12]
+        password = self.daraja._daraja_password("2")[:12]
         tokens = list(self.daraja_sim.tokens)
         for secret in [*SECRETS.values(), password, *tokens, tx._daraja_callback_token()]:
             self.assertNotIn(secret, text)
@@ -484,7 +485,7 @@ class TestDaraja(MpesaCase):
         self._daraja_callback(recent_tx, MpesaReceiptNumber="RET1NEW002")
         recent = recent_tx.isp_callback_ids
         clickpesa_tx = self._tx(self.clickpesa)
-        clickpesa_old = self.env["isp.mpesa.callback"]._isp_record(
+        clickpesa_old = self.env["isp.mpesa.callback"]._record(
             clickpesa_tx, "webhook", {"event": "PAYMENT RECEIVED"}
         )
         self.daraja.isp_callback_retention_days = 90
@@ -494,9 +495,8 @@ class TestDaraja(MpesaCase):
             "UPDATE isp_mpesa_callback SET create_date = now() - interval '91 days' WHERE id IN %s",
             [(old.id, clickpesa_old.id)],
         )
-        Cron = type(self.env["ir.cron"])
-        with patch.object(Cron, "_commit_progress", lambda *a, **k: 60.0):
-            self.env["isp.mpesa.callback"]._cron_isp_purge()
+        done, remaining = self.env["isp.mpesa.callback"]._gc_expired()  # Odoo's autovacuum
+        self.assertEqual((done, remaining), (1, False))
         self.env.invalidate_all()
         self.assertFalse(old.exists(), "older than M-Pesa's 90 days: deleted")
         self.assertTrue(recent.exists())
@@ -509,15 +509,3 @@ class TestDaraja(MpesaCase):
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
             self.daraja.isp_callback_retention_days = 0
             self.env.flush_all()
-
-    # helpers
-
-    def _age(self, txs, seconds):
-        for tx in txs:
-            tx.isp_pushed_at = fields.Datetime.now() - timedelta(seconds=seconds)
-
-    def _run_poll_cron(self):
-        Cron = type(self.env["ir.cron"])
-        with patch.object(Cron, "_commit_progress", lambda *a, **k: 60.0):
-            self.env["payment.transaction"]._cron_isp_mpesa_poll()
-        self.env.invalidate_all()

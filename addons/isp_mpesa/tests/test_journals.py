@@ -89,3 +89,36 @@ class TestProviderJournals(TransactionCase):
         self.env.invalidate_all()
         self.assertEqual(daraja.journal_id.code, "MPESA")
         self.assertEqual(clickpesa.journal_id, chosen)
+
+
+@tagged("post_install", "-at_install")
+class TestRetentionUpgrade(TransactionCase):
+    def test_upgrade_deletes_the_former_purge_cron(self):
+        """Old notifications are deleted by Odoo's autovacuum: upgrading to 19.0.1.2.0 deletes
+        the former cron (noupdate data, which an update keeps) and its server action."""
+        cron = self.env["ir.cron"].create(
+            {
+                "name": "Mobile money: delete old notifications",
+                "model_id": self.env.ref("isp_mpesa.model_isp_mpesa_callback").id,
+                "state": "code",
+                "code": "model._gc_expired()",
+            }
+        )
+        action = cron.ir_actions_server_id
+        self.env["ir.model.data"].create(
+            {
+                "module": "isp_mpesa",
+                "name": "ir_cron_isp_mpesa_purge_callbacks",
+                "model": "ir.cron",
+                "res_id": cron.id,
+                "noupdate": True,
+            }
+        )
+        path = MIGRATION.parents[1] / "19.0.1.2.0" / "post-migrate.py"
+        spec = importlib.util.spec_from_file_location("isp_mpesa_post_migrate_1_2", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "19.0.1.1.0")
+        self.assertFalse(cron.exists())
+        self.assertFalse(action.exists())
+        migration.migrate(self.env.cr, "19.0.1.1.0")  # nothing left to delete: no error

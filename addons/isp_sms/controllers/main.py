@@ -4,7 +4,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from odoo.http import Controller, request, route
 
-from ..tools.sms_api import AT_DLR_STATUSES
+from ..tools.sms_api_africastalking import AT_DLR_STATUSES
 
 _logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class IspSmsController(Controller):
         if (
             not gateway_sudo
             or gateway_sudo.provider != "africastalking"
-            or not gateway_sudo._isp_check_dlr_token(token)
+            or not gateway_sudo._check_dlr_token(token)
         ):
             _logger.warning("Africa's Talking delivery report refused for gateway %s", gateway_id)
             raise NotFound()
@@ -47,7 +47,5 @@ class IspSmsController(Controller):
                 status=status,
                 reason=form.get("failureReason") or "",
             ).strip()
-        gateway_sudo._isp_apply_delivery_report(
-            message_id, sms_state, provider_error, final, reason
-        )
+        gateway_sudo._apply_delivery_report(message_id, sms_state, provider_error, final, reason)
         return request.make_response("OK", headers=[("Content-Type", "text/plain")])

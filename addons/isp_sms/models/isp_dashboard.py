@@ -13,6 +13,7 @@ class IspDashboard(models.AbstractModel):
 
     @api.model
     def _isp_dashboard_sections(self, ctx):
+        """Override of isp_billing's dashboard to add the SMS section."""
         sections = super()._isp_dashboard_sections(ctx)
         if self.env["mail.notification"].has_access("read"):
             sections.append(self._isp_section_sms(ctx))
@@ -62,7 +63,7 @@ class IspDashboard(models.AbstractModel):
         Sms = self.env["sms.sms"]
         if Sms.has_access("read"):
             queued = [
-                ("state", "=", "outgoing"),
+                ("state", "in", ["outgoing", "process"]),
                 ("to_delete", "=", False),
                 "|",
                 ("isp_company_id", "in", ctx["companies"].ids),

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools.misc import formatLang
 
-from .isp_subscription import ACTIVATED_KEY, isp_sms_format_datetime, isp_sms_guard
+from .isp_subscription import isp_sms_guard
 
 TEMPLATE_PAYMENT = "isp_sms.sms_template_isp_payment_confirmation"
 TEMPLATE_VOUCHER = "isp_sms.sms_template_isp_voucher_redemption"
@@ -15,15 +15,13 @@ class IspPurchase(models.Model):
     isp_sms_duration = fields.Char(string="Duration (SMS text)", compute="_compute_isp_sms_texts")
     isp_sms_end = fields.Char(string="Period End (SMS text)", compute="_compute_isp_sms_texts")
 
-    @api.depends("amount", "bundle_id", "date_end", "partner_id.tz")
+    @api.depends("amount", "bundle_id", "date_end", "subscription_id.partner_id.tz")
     @api.depends_context("lang")
     def _compute_isp_sms_texts(self):
         for purchase in self:
             purchase.isp_sms_amount = purchase._isp_sms_format_amount()
             purchase.isp_sms_duration = purchase._isp_sms_format_duration()
-            purchase.isp_sms_end = isp_sms_format_datetime(
-                self.env, purchase.date_end, purchase.partner_id, purchase.company_id
-            )
+            purchase.isp_sms_end = purchase.subscription_id._isp_sms_datetime(purchase.date_end)
 
     def _isp_sms_format_amount(self):
         """ "TSh 1,000": the currency's symbol first, as written in East Africa (and in the
@@ -60,31 +58,23 @@ class IspPurchase(models.Model):
     # ------------------------------------------------------------------ hook
 
     def _isp_fulfilled(self):
+        """Override of isp_billing's fulfilment hook to confirm the purchase by SMS."""
         result = super()._isp_fulfilled()
         isp_sms_guard(self, "confirmation SMS", self._isp_sms_confirm)
         return result
 
-    def _isp_sms_renewals(self):
-        """Purchases that extended a running period: their subscription was not (re)activated
-        by this fulfilment (``isp.subscription._isp_sms_on_state_change`` notes activations
-        for the rest of the transaction; they are consumed here)."""
-        activated = self.env.cr.cache.setdefault(ACTIVATED_KEY, set())
-        renewals = self.filtered(lambda p: p.subscription_id.id not in activated)
-        activated.difference_update(self.subscription_id.ids)
-        return renewals
-
     def _isp_sms_confirm(self):
+        """A voucher's redemption, a renewal (the purchase extended a running period) or a
+        payment (it activated the subscription) confirmed in the subscription's chatter; the
+        old period's reminders still queued are cancelled."""
         purchases = self.filtered("subscription_id")
         purchases.subscription_id._isp_sms_cancel_reminders()
         vouchers = purchases.filtered(lambda p: p.source == "voucher")
-        renewals = purchases._isp_sms_renewals() - vouchers
+        renewals = purchases.filtered("renewal") - vouchers
         for template, group in (
             (TEMPLATE_VOUCHER, vouchers),
             (TEMPLATE_RENEWAL, renewals),
             (TEMPLATE_PAYMENT, purchases - vouchers - renewals),
         ):
-            if group:
-                subscriptions = self.env["isp.subscription"].concat(
-                    *(purchase.subscription_id for purchase in group)
-                )
-                subscriptions._isp_sms_post(template, render_records=group)
+            subscriptions = self.env["isp.subscription"].concat(*(p.subscription_id for p in group))
+            subscriptions._isp_sms_post(template, render_records=group)

@@ -8,7 +8,8 @@ from odoo.tools import consteq
 from odoo.tools.misc import hmac as hmac_tool
 from odoo.tools.urls import urljoin
 
-from ..tools.sms_api import SmsApiAfricasTalking, SmsApiNextSms
+from ..tools.sms_api_africastalking import SmsApiAfricasTalking
+from ..tools.sms_api_nextsms import SmsApiNextSms
 
 _logger = logging.getLogger(__name__)
 
@@ -124,23 +125,23 @@ class IspSmsGateway(models.Model):
             gateway.at_delivery_report_url = (
                 urljoin(
                     gateway.get_base_url(),
-                    f"/isp_sms/africastalking/{gateway.id}/{gateway._isp_dlr_token()}",
+                    f"/isp_sms/africastalking/{gateway.id}/{gateway._dlr_token()}",
                 )
                 if gateway.id and gateway.provider == "africastalking"
                 else False
             )
 
-    def _isp_dlr_token(self):
+    def _dlr_token(self):
         self.ensure_one()
         return hmac_tool(self.env(su=True), DLR_TOKEN_SCOPE, self.id)
 
-    def _isp_check_dlr_token(self, token):
+    def _check_dlr_token(self, token):
         self.ensure_one()
-        return bool(token) and consteq(self._isp_dlr_token(), token)
+        return bool(token) and consteq(self._dlr_token(), token)
 
     # ------------------------------------------------------------------ API
 
-    def _isp_sms_api(self):
+    def _get_sms_api(self):
         """An SMS API object bound to this gateway (whether or not the company uses it)."""
         self.ensure_one()
         api_obj = API_CLASSES[self.provider](self.env, gateway=self)
@@ -158,7 +159,10 @@ class IspSmsGateway(models.Model):
             .sudo()
             .create(
                 {
-                    "number": self.test_number,
+                    "number": self._phone_format(
+                        number=self.test_number, country=self.company_id.country_id
+                    )
+                    or self.test_number,
                     "body": self.env._(
                         "Test SMS from %(company)s: the %(gateway)s gateway works.",
                         company=self.company_id.name,
@@ -168,7 +172,7 @@ class IspSmsGateway(models.Model):
                 }
             )
         )
-        sms.with_context(isp_sms_no_retry=True, sms_api=self._isp_sms_api())._send(
+        sms.with_context(isp_sms_no_retry=True, sms_api=self._get_sms_api())._send(
             unlink_failed=False, unlink_sent=False, raise_exception=False
         )
         if sms.state in ("pending", "sent"):
@@ -206,7 +210,7 @@ class IspSmsGateway(models.Model):
             raise UserError(self.env._("Only NextSMS reports a balance here."))
         try:
             with requests.Session() as session:
-                balance = self._isp_sms_api()._isp_balance(session)
+                balance = self._get_sms_api().balance(session)
         except (requests.exceptions.RequestException, ValueError) as exc:
             raise UserError(
                 self.env._("NextSMS did not report the balance (%(error)s).", error=type(exc))
@@ -223,7 +227,7 @@ class IspSmsGateway(models.Model):
 
     # ------------------------------------------------------------------ delivery reports
 
-    def _isp_apply_delivery_report(self, message_id, sms_state, provider_error, final, reason):
+    def _apply_delivery_report(self, message_id, sms_state, provider_error, final, reason):
         """Apply one delivery report to the SMS trackers (notifications, mailing traces) and
         the SMS of ``message_id``; record final failures on the customer."""
         self.ensure_one()
@@ -236,7 +240,7 @@ class IspSmsGateway(models.Model):
         return True
 
     @api.model
-    def _cron_isp_sms_poll_reports(self, batch_size=200, max_age_days=3):
+    def _cron_poll_reports(self, batch_size=200, max_age_days=3):
         """Pull NextSMS delivery reports of messages still waiting for one, each once per
         run, in committed batches; give up on messages older than ``max_age_days``."""
         Tracker = self.env["sms.tracker"]
@@ -260,7 +264,7 @@ class IspSmsGateway(models.Model):
             last_id = trackers[-1].id
             with requests.Session() as session:
                 for gateway, gateway_trackers in trackers.grouped("isp_gateway_id").items():
-                    api_obj = gateway._isp_sms_api()
+                    api_obj = gateway._get_sms_api()
                     for tracker in gateway_trackers:
                         tracker._isp_poll_nextsms_report(api_obj, session)
             remaining = Tracker.search_count(domain + [("id", ">", last_id)])

@@ -1,14 +1,11 @@
 import logging
 from datetime import timedelta
 
-import pytz
-from markupsafe import escape
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError
-from odoo.fields import Command
-from odoo.tools import SQL, html2plaintext, split_every
+from odoo.tools import SQL, split_every
 from odoo.tools.misc import format_datetime
 
 _logger = logging.getLogger(__name__)
@@ -20,7 +17,6 @@ TEMPLATE_CREDENTIALS = {
     "hotspot": "isp_sms.sms_template_isp_credentials_hotspot",
     "pppoe": "isp_sms.sms_template_isp_credentials_pppoe",
 }
-ACTIVATED_KEY = "isp_sms.activated_subscription_ids"
 # concurrency errors must reach Odoo's retry loop instead of being swallowed
 RETRYABLE_ERRORS = (
     pg_errors.SerializationFailure,
@@ -48,34 +44,6 @@ def isp_sms_guard(records, label, method, *args):
         return None
 
 
-def isp_sms_number(partner):
-    """The number Odoo's SMS notification sends to: the partner's phone in E.164. A number
-    already written with its country code is parsed without a country (its format does not
-    depend on it, and this spares reading the company's address)."""
-    phone = partner.phone
-    if phone and phone.startswith("+"):
-        number = partner._phone_format_number(phone, partner.env["res.country"])
-    else:
-        number = partner._phone_format(number=phone)
-    return number or phone
-
-
-def isp_sms_timezone(partner, company):
-    tz = partner.tz or company.partner_id.tz
-    if not tz and company.country_id.code:
-        zones = pytz.country_timezones.get(company.country_id.code)
-        tz = zones[0] if zones else None
-    return tz or "UTC"
-
-
-def isp_sms_format_datetime(env, value, partner, company):
-    if not value:
-        return ""
-    return format_datetime(
-        env, value, tz=isp_sms_timezone(partner, company), dt_format="dd/MM/yyyy HH:mm"
-    )
-
-
 class IspSubscription(models.Model):
     _inherit = "isp.subscription"
 
@@ -88,186 +56,110 @@ class IspSubscription(models.Model):
         "isp.sms.reminder", "subscription_id", string="SMS Reminders"
     )
 
-    @api.depends("date_expiry", "partner_id.tz")
+    @api.depends("date_expiry", "partner_id.tz", "company_id")
     @api.depends_context("lang")
     def _compute_isp_sms_expiry(self):
         for subscription in self:
-            subscription.isp_sms_expiry = isp_sms_format_datetime(
-                self.env, subscription.date_expiry, subscription.partner_id, subscription.company_id
-            )
+            subscription.isp_sms_expiry = subscription._isp_sms_datetime(subscription.date_expiry)
+
+    def _isp_sms_datetime(self, value):
+        """``value`` as SMS write it: in the customer's time zone, else the company's."""
+        if not value:
+            return ""
+        tz = self.partner_id.tz or self._isp_tz().zone
+        return format_datetime(self.env, value, tz=tz, dt_format="dd/MM/yyyy HH:mm")
 
     # ------------------------------------------------------------------ hooks
 
     def _isp_state_changed(self, previous_states):
+        """Override of isp_billing's hook to queue the SMS of a state change."""
         result = super()._isp_state_changed(previous_states)
         isp_sms_guard(self, "state change SMS", self._isp_sms_on_state_change, previous_states)
         return result
 
     def _isp_sms_on_state_change(self, previous_states):
-        # remembered until the fulfilment hook: an activation is confirmed as a payment or a
-        # voucher, a purchase extending a running period as a renewal
-        activated = self.env.cr.cache.setdefault(ACTIVATED_KEY, set())
-        activated.update(self.filtered(lambda s: s.state == "active").ids)
-        first = self.filtered(
+        """Login credentials on the first activation, expiry and suspension notices."""
+        self.filtered(
             lambda s: previous_states.get(s.id) == "draft" and s.state == "active"
-        )
-        expired = self.filtered(
+        )._isp_sms_send_credentials()
+        self.filtered(
             lambda s: previous_states.get(s.id) == "active" and s.state == "expired"
-        )
-        suspended = self.filtered(lambda s: s.state == "suspended")
-        if first:
-            first._isp_sms_send_credentials()
-        if expired:
-            expired._isp_sms_post(TEMPLATE_EXPIRED)
-        if suspended:
-            suspended._isp_sms_post(TEMPLATE_SUSPENDED)
+        )._isp_sms_post(TEMPLATE_EXPIRED)
+        self.filtered(lambda s: s.state == "suspended")._isp_sms_post(TEMPLATE_SUSPENDED)
 
     # ------------------------------------------------------------------ queueing
 
     def _isp_sms_post(self, template_xmlid, render_records=None):
-        """Queue one SMS per subscription (``render_records``, aligned with ``self``, are the
-        records the template renders: the subscriptions themselves by default), in the
-        customer's language, logged in the subscription's chatter with Odoo's SMS
-        notification (delivery status), to the queue (never sent inline: the queue cron sends
-        it). Returns {subscription id: mail.message}.
-
-        Billing events come from public callbacks (payments, vouchers) and crons: the
-        messages are created as superuser."""
-        template = self._isp_sms_template(template_xmlid)
+        """Queue one SMS per subscription with Odoo's ``_message_sms``: ``template_xmlid``
+        rendered on ``render_records`` (aligned with ``self``; the subscriptions by default)
+        in the customer's language, posted in the subscription's chatter to the customer
+        (delivery status on the notification), sent by sms's queue cron, which the new SMS
+        trigger. Billing events come from public callbacks and crons: posted as superuser.
+        Returns {subscription id: mail.message}."""
+        template = self._isp_sms_template(template_xmlid) if self else None
         if not template:
             return {}
-        subscriptions_sudo = self.sudo()
         render_sudo = (render_records if render_records is not None else self).sudo()
         bodies = template._render_field("body", render_sudo.ids, compute_lang=True)
-        return subscriptions_sudo._isp_sms_queue(
-            [
-                (subscription, bodies[record.id])
-                for subscription, record in zip(subscriptions_sudo, render_sudo, strict=True)
-                if subscription.partner_id.phone
-            ]
-        )
+        return {
+            subscription.id: subscription._message_sms(
+                bodies[record.id], partner_ids=subscription.partner_id.ids, put_in_queue=True
+            )
+            for subscription, record in zip(self.sudo(), render_sudo, strict=True)
+            if subscription.partner_id.phone
+        }
 
     def _isp_sms_template(self, xmlid):
         """The SMS template of ``xmlid`` (as superuser), or an empty recordset (logged)."""
-        template_id = self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=False)
-        if not template_id:
+        template = self.env.ref(xmlid, raise_if_not_found=False)
+        if not template:
             _logger.warning("ISP SMS: template %s is missing; nothing sent", xmlid)
-        return self.env["sms.template"].sudo().browse(template_id or [])
-
-    def _isp_sms_queue(self, texts):
-        """Queue ``texts`` ([(subscription, SMS text)], subscriptions as superuser) the way
-        Odoo's ``_message_sms`` (``message_post`` of an SMS) records them, in batch: a chatter
-        message of type SMS with the customer as recipient, the ``sms.sms`` in the queue, the
-        customer's SMS notification and its delivery tracker. The customer is the only one
-        notified, so none of ``message_post``'s followers, threading and reply-to work is
-        done. Returns {subscription id: mail.message}."""
-        if not texts:
-            return {}
-        author_id, email_from = self._message_compute_author()
-        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
-        reply_to = self.env["mail.thread"]._notify_get_reply_to(
-            default=email_from, author_id=author_id
-        )[False]
-        messages = self._message_create(
-            [
-                {
-                    "author_id": author_id,
-                    "email_from": email_from,
-                    "model": self._name,
-                    "res_id": subscription.id,
-                    "body": escape(text),
-                    "message_type": "sms",
-                    "subtype_id": subtype_id,
-                    "partner_ids": subscription.partner_id.ids,
-                    "record_company_id": subscription.company_id.id,
-                    "reply_to": reply_to,
-                }
-                for subscription, text in texts
-            ]
-        )
-        sms_all = (
-            self.env["sms.sms"]
-            .sudo()
-            .create(
-                [
-                    {
-                        # the text Odoo's SMS notification sends: the posted body as text
-                        "body": html2plaintext(escape(text)),
-                        "mail_message_id": message.id,
-                        "state": "outgoing",
-                        "partner_id": subscription.partner_id.id,
-                        "number": isp_sms_number(subscription.partner_id),
-                    }
-                    for (subscription, text), message in zip(texts, messages, strict=True)
-                ]
-            )
-        )
-        self.env["mail.notification"].sudo().create(
-            [
-                {
-                    "author_id": author_id,
-                    "mail_message_id": sms.mail_message_id.id,
-                    "res_partner_id": sms.partner_id.id,
-                    "sms_number": sms.number,
-                    "notification_type": "sms",
-                    "sms_id_int": sms.id,
-                    "sms_tracker_ids": [Command.create({"sms_uuid": sms.uuid})],
-                    "is_read": True,
-                    "notification_status": "ready",
-                    "failure_type": "",
-                }
-                for sms in sms_all
-            ]
-        )
-        return {
-            subscription.id: message
-            for (subscription, _text), message in zip(texts, messages, strict=True)
-        }
+        return (template or self.env["sms.template"]).sudo()
 
     def _isp_sms_send_credentials(self):
         """Queue the login and password SMS. The password is readable by ISP managers only,
         so this SMS is not copied into the chatter (which every ISP user reads): it goes to
         the queue directly and the chatter only notes that it was sent."""
-        SmsSudo = self.env["sms.sms"].sudo()
-        for service, subscriptions in self.grouped("service_type").items():
+        with_phone = self.sudo().filtered("partner_id.phone")
+        for service, subscriptions in with_phone.grouped("service_type").items():
             template = self._isp_sms_template(TEMPLATE_CREDENTIALS[service])
-            subscriptions_sudo = subscriptions.sudo().filtered(lambda s: s.partner_id.phone)
-            if not template or not subscriptions_sudo:
+            if not template:
                 continue
-            bodies = template._render_field("body", subscriptions_sudo.ids, compute_lang=True)
-            SmsSudo.create(
+            bodies = template._render_field("body", subscriptions.ids, compute_lang=True)
+            self.env["sms.sms"].sudo().create(
                 [
                     {
-                        "number": subscription.partner_id.phone,
-                        "partner_id": subscription.partner_id.id,
-                        "body": bodies[subscription.id],
-                        "isp_company_id": subscription.company_id.id,
+                        "number": sub.partner_id.phone_sanitized or sub.partner_id.phone,
+                        "partner_id": sub.partner_id.id,
+                        "body": bodies[sub.id],
+                        "isp_company_id": sub.company_id.id,
                     }
-                    for subscription in subscriptions_sudo
+                    for sub in subscriptions
                 ]
             )
-            subscriptions_sudo._message_log_batch(
+            subscriptions._message_log_batch(
                 bodies={
-                    subscription.id: self.env._(
-                        "Login credentials sent by SMS to %(number)s.",
-                        number=subscription.partner_id.phone,
+                    sub.id: self.env._(
+                        "Login credentials sent by SMS to %(number)s.", number=sub.partner_id.phone
                     )
-                    for subscription in subscriptions_sudo
+                    for sub in subscriptions
                 }
             )
 
     def _isp_sms_cancel_reminders(self):
-        """Cancel reminders still waiting in the queue (the customer renewed)."""
+        """Cancel reminders not sent yet, queued or waiting for a retry (the customer renewed)."""
         messages = self.sudo().isp_sms_reminder_ids.message_id
-        if not messages:
-            return
-        waiting = (
-            self.env["sms.sms"]
-            .sudo()
-            .search([("mail_message_id", "in", messages.ids), ("state", "=", "outgoing")])
-        )
-        if waiting:
-            waiting.action_set_canceled()
+        if messages:
+            self.env["sms.sms"].sudo().search(
+                [
+                    ("mail_message_id", "in", messages.ids),
+                    "|",
+                    ("state", "=", "outgoing"),
+                    "&",
+                    ("state", "=", "process"),
+                    ("isp_retry_at", "!=", False),
+                ]
+            ).action_set_canceled()
 
     # ------------------------------------------------------------------ reminders cron
 

@@ -1,6 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
-from ..tools.sms_api import SmsApiAfricasTalking, SmsApiNextSms
+from .isp_sms_gateway import API_CLASSES
 
 
 class ResCompany(models.Model):
@@ -14,10 +15,44 @@ class ResCompany(models.Model):
         help="When set, this company's SMS go through this gateway (NextSMS or Africa's "
         "Talking); when empty, through Odoo's own choice (IAP, or Twilio).",
     )
+    # SMS reminders before expiry (isp.subscription._cron_isp_sms_reminders)
+    isp_reminder_hotspot_hours = fields.Integer(
+        string="Hotspot Reminder (hours before expiry)",
+        default=2,
+    )
+    isp_reminder_pppoe_days = fields.Char(
+        string="PPPoE Reminders (days before expiry)",
+        default="7,3,1",
+        help="Comma-separated list of days before expiry at which PPPoE customers are reminded.",
+    )
+
+    @api.constrains("isp_reminder_pppoe_days")
+    def _check_isp_reminder_pppoe_days(self):
+        for company in self:
+            company._isp_parse_day_offsets(company.isp_reminder_pppoe_days)
+
+    def _isp_parse_day_offsets(self, text):
+        """Parse "7,3,1" into [7, 3, 1] (descending, unique); raise a readable error otherwise."""
+        offsets = set()
+        for part in (text or "").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or int(part) <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "Reminder offsets must be whole numbers of days above zero, "
+                        "separated by commas (e.g. 7,3,1); %(value)r is not.",
+                        value=part,
+                    )
+                )
+            offsets.add(int(part))
+        return sorted(offsets, reverse=True)
 
     def _get_sms_api_class(self):
+        """Override of sms to send through the company's ISP gateway, when it has one."""
         self.ensure_one()
         gateway = self.sudo().isp_sms_gateway_id
         if gateway.active:
-            return SmsApiNextSms if gateway.provider == "nextsms" else SmsApiAfricasTalking
+            return API_CLASSES[gateway.provider]
         return super()._get_sms_api_class()

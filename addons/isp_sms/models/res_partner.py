@@ -96,30 +96,3 @@ class ResPartner(models.Model):
                 message_type="comment",
                 subtype_xmlid="mail.mt_note",
             )
-
-    def _isp_send_login_code(self, code):
-        """Send the captive page's one-time sign-in code by SMS, in the customer's language.
-        The code is a secret: it goes to the SMS queue directly (never to the chatter), and
-        the queue is woken at once."""
-        if not self:
-            return True
-        self.ensure_one()
-        partner = self.sudo()
-        template = self.env.ref("isp_sms.sms_template_isp_login_code", raise_if_not_found=False)
-        if not template or not partner.phone:
-            return False
-        body = (
-            template.sudo()
-            .with_context(isp_login_code=code)
-            ._render_field("body", partner.ids, compute_lang=True)[partner.id]
-        )
-        self.env["sms.sms"].sudo().create(
-            {
-                "number": partner.phone,
-                "partner_id": partner.id,
-                "body": body,
-                "isp_company_id": partner.company_id.id,
-            }
-        )
-        self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
-        return True

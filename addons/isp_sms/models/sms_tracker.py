@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from ..tools.sms_api import NEXTSMS_DLR_GROUPS
+from ..tools.sms_api_nextsms import NEXTSMS_DLR_GROUPS
 
 
 class SmsTracker(models.Model):
@@ -50,7 +50,7 @@ class SmsTracker(models.Model):
 
     def _isp_poll_nextsms_report(self, api_obj, session):
         self.ensure_one()
-        report = api_obj._isp_fetch_report(session, self.isp_message_id)
+        report = api_obj.fetch_report(session, self.isp_message_id)
         self.isp_dlr_checked_at = fields.Datetime.now()
         if report is None:
             return False

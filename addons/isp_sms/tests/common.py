@@ -90,22 +90,23 @@ class IspSmsCase(IspBillingCase):
         return patch.object(type(self), "_request_handler", classmethod(handler))
 
     def _run_sms_queue(self):
-        """Run sms's queue cron until nothing due is left (commits recorded, not done)."""
+        """Run sms's queue cron until nothing is left in the queue (commits recorded, not
+        done); SMS waiting for a retry stay out of it until their time."""
         Sms = self.env["sms.sms"].sudo()
         with self._commit_patch():
             for _i in range(50):
-                due = Sms.search_count(
-                    [
-                        ("state", "=", "outgoing"),
-                        ("to_delete", "!=", True),
-                        "|",
-                        ("isp_retry_at", "=", False),
-                        ("isp_retry_at", "<=", self._now()),
-                    ]
-                )
-                if not due:
-                    break
                 Sms._process_queue()
+                if not Sms.search_count([("state", "=", "outgoing"), ("to_delete", "!=", True)]):
+                    break
+
+    def _subscription(self, phone, bundle, expires_in, started_ago=timedelta(days=30), **vals):
+        """A customer's subscription bought by payment, its period moved to end in
+        ``expires_in`` (negative: already over)."""
+        partner = self._customer(phone, **vals)
+        subscription = self._fulfil(partner, bundle, f"TX-{phone}").subscription_id
+        now = self._now()
+        subscription.write({"date_start": now - started_ago, "date_expiry": now + expires_in})
+        return subscription
 
     def _run_reminders(self):
         reports = []

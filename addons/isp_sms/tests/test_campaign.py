@@ -13,17 +13,11 @@ class TestCampaign(IspSmsCase):
         cls.partner_model = cls.env["ir.model"]._get("res.partner")
 
     def _expired(self, phone, days_ago):
-        partner = self._customer(phone)
-        subscription = self._fulfil(partner, self.daily, f"TX-{phone}").subscription_id
-        now = self._now()
-        subscription.write(
-            {
-                "date_start": now - timedelta(days=days_ago + 1),
-                "date_expiry": now - timedelta(days=days_ago),
-            }
+        subscription = self._subscription(
+            phone, self.daily, -timedelta(days=days_ago), timedelta(days=days_ago + 1)
         )
         subscription.write({"state": "expired"})
-        return partner
+        return subscription.partner_id
 
     def _mailing(self, xmlid, **vals):
         segment = self.env.ref(xmlid)

@@ -89,7 +89,7 @@ class TestDelivery(IspSmsCase, HttpCase):
     def _poll(self):
         reports = []
         with self._commit_patch(reports):
-            self.env["isp.sms.gateway"]._cron_isp_sms_poll_reports()
+            self.env["isp.sms.gateway"]._cron_poll_reports()
         return reports
 
     def test_nextsms_polling(self):

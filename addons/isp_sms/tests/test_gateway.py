@@ -6,7 +6,8 @@ from odoo.tests import tagged
 
 from odoo.addons.isp_billing.tests.common import captured_logs
 from odoo.addons.isp_sms.models.sms_sms import MAX_ATTEMPTS
-from odoo.addons.isp_sms.tools.sms_api import SmsApiAfricasTalking, SmsApiNextSms
+from odoo.addons.isp_sms.tools.sms_api_africastalking import SmsApiAfricasTalking
+from odoo.addons.isp_sms.tools.sms_api_nextsms import SmsApiNextSms
 from odoo.addons.sms.tools.sms_api import SmsApi
 
 from .common import AT_API_KEY, NEXTSMS_PASSWORD, IspSmsCase
@@ -39,6 +40,18 @@ class TestGateway(IspSmsCase):
         sms = self._queue(["+255712000001"], company=other)
         apis = [type(api) for api, _sms in sms._split_by_api()]
         self.assertEqual(apis, [SmsApi], "companies without a gateway keep Odoo's IAP")
+
+    def test_queue_of_two_companies(self):
+        """One run of sms's queue cron sends each company's SMS through its own gateway."""
+        other = self.env["res.company"].create({"name": "Other ISP"})
+        self.at_gateway.company_id = other
+        other.isp_sms_gateway_id = self.at_gateway
+        mine = self._queue(["+255712000001"])
+        theirs = self._queue(["+255712000002"], company=other)
+        self._run_sms_queue()
+        self.assertEqual((mine + theirs).mapped("state"), ["pending", "pending"])
+        self.assertEqual([a["to"] for a in self.nextsms.accepted], ["255712000001"])
+        self.assertEqual([a["to"] for a in self.at.accepted], ["+255712000002"])
 
     def test_credentials_encrypted_at_rest(self):
         self.env.flush_all()
@@ -80,7 +93,7 @@ class TestGateway(IspSmsCase):
         sms = self._queue(["+255712000001", "+255712000002"])
         self.nextsms.fail_next(failure)
         self._run_sms_queue()
-        self.assertEqual(set(sms.mapped("state")), {"outgoing"}, "queued again, not failed")
+        self.assertEqual(set(sms.mapped("state")), {"process"}, "to be retried, not failed")
         self.assertEqual(set(sms.mapped("isp_attempts")), {1})
         self.assertTrue(all(s.isp_retry_at > self._now() for s in sms))
         self.assertFalse(self.nextsms.accepted)
@@ -165,7 +178,7 @@ class TestGateway(IspSmsCase):
         sms = self._queue(["+255712000001"])
         self.at.fail_next("http502")
         self._run_sms_queue()
-        self.assertEqual(sms.state, "outgoing")
+        self.assertEqual(sms.state, "process")
         self._make_due(sms)
         self._run_sms_queue()
         self.assertEqual(sms.state, "pending")
@@ -186,11 +199,12 @@ class TestGateway(IspSmsCase):
         self.gateway.nextsms_password = NEXTSMS_PASSWORD
         self.nextsms.fail_next("http503")
         # other tests (committed fixtures) may have left SMS in the queue: look at new ones only
-        queued_before = self.env["sms.sms"].sudo().search([("state", "=", "outgoing")])
+        queued = [("state", "in", ["outgoing", "process"])]
+        queued_before = self.env["sms.sms"].sudo().search(queued)
         action = self.gateway.action_send_test_sms()
         self.assertIn("unavailable (HTTP 503)", action["params"]["message"])
         self.assertFalse(
-            self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]) - queued_before,
+            self.env["sms.sms"].sudo().search(queued) - queued_before,
             "a test SMS is never retried",
         )
 

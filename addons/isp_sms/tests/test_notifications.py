@@ -26,8 +26,14 @@ class TestNotifications(IspSmsCase):
             "Payment confirmed! TSh 1,000 received. Your internet access is now active for "
             f"1 day, until {end}. Thank you!",
         )
-        # first activation: the login SMS, with the password, outside the chatter
+        # posted in the subscription's chatter, to the customer, its delivery status tracked
         subscription = purchase.subscription_id
+        message = self._sms_of(partner).mail_message_id
+        self.assertEqual((message.model, message.res_id), (subscription._name, subscription.id))
+        self.assertEqual(message.message_type, "sms")
+        self.assertEqual(message.notification_ids.res_partner_id, partner)
+        self.assertEqual(message.notification_ids.notification_type, "sms")
+        # first activation: the login SMS, with the password, outside the chatter
         credentials = self._sms_of(partner) - self._sms_of(partner).filtered("mail_message_id")
         self.assertEqual(len(credentials), 1)
         self.assertIn(subscription.sudo().password, credentials.body)
@@ -66,6 +72,22 @@ class TestNotifications(IspSmsCase):
             f" until {second.isp_sms_end}. Thank you!",
         )
         self.assertEqual(first.subscription_id, second.subscription_id)
+
+    def test_reactivation_after_expiry_is_a_payment(self):
+        partner = self._customer("+255712300010")
+        subscription = self._fulfil(partner, self.daily, "TX-10").subscription_id
+        subscription.write(
+            {
+                "date_start": self._now() - timedelta(days=1),
+                "date_expiry": self._now() - timedelta(minutes=1),
+            }
+        )
+        self._run_expiry_cron()
+        again = self._fulfil(partner, self.weekly, "TX-10-AGAIN")
+        self.assertEqual(again.subscription_id, subscription)
+        bodies = self._thread_bodies(partner)
+        self.assertTrue(bodies[-1].startswith("Payment confirmed! TSh 6,000"), bodies[-1])
+        self.assertEqual(len(self._sms_of(partner).filtered(lambda s: not s.mail_message_id)), 1)
 
     def test_expiry_and_suspension(self):
         partner = self._customer("+255712300004")

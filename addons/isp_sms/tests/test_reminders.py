@@ -9,13 +9,6 @@ from .common import IspSmsCase
 
 @tagged("post_install", "-at_install")
 class TestReminders(IspSmsCase):
-    def _subscription(self, phone, bundle, expires_in, started_ago=timedelta(days=30), **vals):
-        partner = self._customer(phone, **vals)
-        subscription = self._fulfil(partner, bundle, f"TX-{phone}").subscription_id
-        now = self._now()
-        subscription.write({"date_start": now - started_ago, "date_expiry": now + expires_in})
-        return subscription
-
     def _reminders(self, partner):
         return self._sms_of(partner).filtered(lambda s: s.body.startswith(("Reminder", "Kumbusho")))
 
@@ -92,6 +85,19 @@ class TestReminders(IspSmsCase):
         texts = [a["text"] for a in self.nextsms.accepted if a["to"] == "255712400007"]
         self.assertFalse([t for t in texts if t.startswith("Reminder")])
         self.assertTrue([t for t in texts if t.startswith("Renewal confirmed!")])
+
+    def test_renewal_cancels_reminder_waiting_for_retry(self):
+        subscription = self._subscription("+255712400009", self.daily, timedelta(minutes=60))
+        self._run_reminders()
+        reminder = self._reminders(subscription.partner_id)
+        self.nextsms.fail_next("http503")
+        self._run_sms_queue()
+        self.assertEqual(reminder.state, "process")
+        self._fulfil(subscription.partner_id, self.weekly, "TX-RENEW-9")
+        self.assertEqual(reminder.state, "canceled")
+        self._make_due(reminder)
+        self._run_sms_queue()
+        self.assertFalse([a for a in self.nextsms.accepted if a["text"].startswith("Reminder")])
 
     def test_no_reminder_for_period_started_inside_window(self):
         self._subscription(

@@ -5,8 +5,8 @@ class SmsComposer(models.TransientModel):
     _inherit = "sms.composer"
 
     def _prepare_mass_sms_values(self, records):
-        """Mass SMS (campaigns) have no chatter message telling their company: send each
-        through its record's company gateway (a customer's company for partners)."""
+        """Override of sms to send each mass SMS (campaigns), which has no chatter message
+        telling its company, through its record's company (a customer's for partners)."""
         results = super()._prepare_mass_sms_values(records)
         if "company_id" not in records._fields:
             return results

@@ -11,68 +11,94 @@ from .common import IspBillingCase
 
 
 @tagged("post_install", "-at_install")
-class TestFulfilmentDeferred(IspBillingCase):
-    """``invoice="deferred"``: access at once, the full amount checked against the invoice to
-    be; the invoice (and its payment) issued by the invoicing job, exactly once, and a broken
-    accounting configuration never takes the access back."""
+class TestPaymentInvoicing(IspBillingCase):
+    """A confirmed bundle payment: access at once, the full amount checked against the
+    invoice to be; the invoice issued by the transaction's post-processing (Odoo's
+    post-processing cron, triggered at once), paid by the transaction's payment, exactly once;
+    a broken accounting configuration never takes the access back, and Odoo's cron retries."""
 
-    def setUp(self):
-        super().setUp()
-        self.customer = self._customer("0712345678")
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider = cls._test_provider()
+        cls.customer = cls._customer("0712345678")
 
-    def _deferred(self, reference, bundle=None, partner=None, **kwargs):
-        kwargs.setdefault("amount", (bundle or self.daily).lst_price)
-        return self._fulfil(partner or self.customer, bundle or self.daily, reference,
-                            invoice="deferred", **kwargs)  # fmt: skip
+    def _paid(self, reference, bundle=None, partner=None, amount=None):
+        """A transaction for ``bundle`` confirmed with ``amount`` (its price by default)."""
+        bundle = bundle or self.daily
+        tx = self._test_transaction(
+            reference,
+            partner or self.customer,
+            bundle.lst_price if amount is None else amount,
+            isp_bundle_id=bundle.id,
+        )
+        tx.provider_reference = f"R-{reference}"
+        tx._set_done()
+        return tx
 
     def _invoices(self, partner=None):
         return self.env["account.move"].search(
             [("partner_id", "=", (partner or self.customer).id), ("move_type", "=", "out_invoice")]
         )
 
-    def _triggered(self):
-        cron = self.env.ref("isp_billing.ir_cron_isp_invoice_purchases")
-        return self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+    def _archive_sale_journals(self):
+        journals = self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", self.company.id)]
+        )
+        journals.action_archive()
+        return journals
 
-    def test_access_now_invoice_by_the_job_once(self):
-        triggers = self._triggered()
-        purchase = self._deferred("D-1")
+    def test_access_now_invoice_by_the_post_processing_once(self):
+        triggers = self._post_processing_triggers()
+        tx = self._paid("D-1")
+        purchase = tx.isp_purchase_id
         sub = purchase.subscription_id
         self.assertEqual(sub.state, "active", "online before any invoice exists")
         self.assertEqual(purchase.amount, 1000, "the amount is known at once (dashboards)")
         self.assertEqual(purchase.invoice_status, "to_invoice")
         self.assertFalse(purchase.invoice_id)
         self.assertFalse(self._invoices())
-        new_triggers = self._triggered() - triggers
-        self.assertTrue(new_triggers, "the invoicing job is woken up at once")
-        self.assertLessEqual(new_triggers[0].call_at, self._now())
+        self.assertFalse(tx.is_post_processed)
+        self.assertTrue(
+            self._post_processing_triggers() - triggers,
+            "Odoo's post-processing cron is woken up at once",
+        )
 
-        self._run_invoicing_cron()
+        self._run_post_processing_cron()
         invoice = purchase.invoice_id
         self.assertEqual(purchase.invoice_status, "invoiced")
+        self.assertEqual(tx.invoice_ids, invoice)
+        self.assertTrue(tx.is_post_processed)
         self.assertEqual(invoice.state, "posted")
         self.assertEqual(invoice.amount_total, 1000)
         self.assertEqual(invoice.invoice_line_ids.tax_ids, self.vat)
-        self.assertEqual(invoice.payment_state, "paid", "paid through the journal given")
+        self.assertEqual(invoice.payment_state, "paid", "paid by the transaction's payment")
+        self.assertIn("R-D-1", tx.payment_id.memo, "the receipt number is on the payment")
         receivable = invoice.line_ids.filtered(lambda line: line.display_type == "payment_term")
         self.assertTrue(receivable.reconciled)
         self.assertEqual(sub.invoice_ids, invoice)
 
-        # the job again, the fulfilment again: nothing more
-        self._run_invoicing_cron()
-        self.assertEqual(self._deferred("D-1"), purchase)
-        self._run_invoicing_cron()
+        # the cron again, the confirmation again, the post-processing again: nothing more
+        self._run_post_processing_cron()
+        tx._set_done()
+        tx._post_process()
+        self.assertEqual(self.env["isp.purchase"].search([("reference", "=", "D-1")]), purchase)
         self.assertEqual(self._invoices(), invoice)
-        self.assertEqual(self.env["account.payment"].search_count([("memo", "=", "D-1")]), 1)
+        self.assertEqual(
+            self.env["account.payment"].search_count([("payment_transaction_id", "=", tx.id)]), 1
+        )
 
     def test_wrong_amount_is_refused_before_anything_changes(self):
-        for amount in (999, 500, 1001, 0, 847.46):
-            with self.subTest(amount=amount), self.assertRaises(UserError) as caught:
-                with self.cr.savepoint():
-                    self._deferred(f"D-SHORT-{amount}", amount=amount)
-            self.assertIn("no access", str(caught.exception))
+        for amount in (999, 500, 1001, 0.01, 847.46):
+            with self.subTest(amount=amount):
+                tx = self._paid(f"D-SHORT-{amount}", amount=amount)
+                self.assertEqual(tx.isp_access_state, "not_applied")
+                self.assertIn("no access", tx.isp_not_applied_reason)
+                self.assertFalse(tx.isp_purchase_id)
         self.assertFalse(self.customer.isp_subscription_ids)
         self.assertFalse(self.env["isp.purchase"].search([("partner_id", "=", self.customer.id)]))
+        self._run_post_processing_cron()
+        self.assertFalse(self._invoices(), "no invoice for money that bought nothing")
 
     def test_amount_check_follows_taxes_and_fiscal_positions_like_the_invoice(self):
         """The total computed before access equals the invoice issued later, whatever the
@@ -127,8 +153,10 @@ class TestFulfilmentDeferred(IspBillingCase):
                 with self.subTest(partner=partner.name, bundle=name):
                     due, currency = Purchase._isp_invoice_total(partner, bundle, self.company)
                     self.assertEqual(currency, self.company.currency_id)
-                    purchase = self._deferred(f"D-{partner.id}-{name}", bundle, partner, amount=due)
-                    self._run_invoicing_cron()
+                    tx = self._paid(f"D-{partner.id}-{name}", bundle, partner, amount=due)
+                    purchase = tx.isp_purchase_id
+                    self.assertTrue(purchase, tx.isp_not_applied_reason)
+                    tx._post_process()
                     self.assertEqual(purchase.invoice_status, "invoiced", purchase.invoice_error)
                     self.assertEqual(purchase.invoice_id.amount_total, due)
                     self.assertEqual(purchase.invoice_id.payment_state, "paid")
@@ -138,62 +166,79 @@ class TestFulfilmentDeferred(IspBillingCase):
         net, _currency = Purchase._isp_invoice_total(exempt_customer, excl, self.company)
         self.assertAlmostEqual(gross, 1158.84, places=2)
         self.assertAlmostEqual(net, 999, places=2)
-        with self.assertRaises(UserError), self.cr.savepoint():
-            self._deferred("D-GROSS", excl, exempt_customer, amount=gross)
+        tx = self._paid("D-GROSS", excl, exempt_customer, amount=gross)
+        self.assertEqual(tx.isp_access_state, "not_applied")
         due, _currency = Purchase._isp_invoice_total(
             self.customer, bundles["two taxes"], self.company
         )
         self.assertAlmostEqual(due, 1234 * 1.175, places=2)
 
     def test_broken_accounting_keeps_access_records_the_error_and_retries(self):
-        sale_journals = self.env["account.journal"].search(
-            [("type", "=", "sale"), ("company_id", "=", self.company.id)]
-        )
-        sale_journals.action_archive()
+        """A failing invoice leaves the transaction un-post-processed (no payment without its
+        invoice), its error for staff: Odoo's cron retries it at each run, for 4 days after
+        the payment was confirmed."""
+        sale_journals = self._archive_sale_journals()
         with freeze_time("2026-03-01 10:00:00"):
-            purchase = self._deferred("D-BROKEN")
-            self._run_invoicing_cron()
-        sub = purchase.subscription_id
-        self.assertEqual(sub.state, "active", "a paid customer stays online")
+            tx = self._paid("D-BROKEN")
+            self._run_post_processing_cron()
+        purchase = tx.isp_purchase_id
+        self.assertEqual(purchase.subscription_id.state, "active", "a paid customer stays online")
         self.assertEqual(purchase.invoice_status, "to_invoice")
         self.assertFalse(purchase.invoice_id)
         self.assertTrue(purchase.invoice_error)
-        self.assertEqual(purchase.invoice_attempts, 1)
-        self.assertEqual(str(purchase.invoice_next_try), "2026-03-01 10:01:00")
+        self.assertEqual(tx.isp_invoice_error, purchase.invoice_error, "on the payment too")
+        self.assertFalse(tx.is_post_processed, "Odoo's post-processing retries it")
+        self.assertFalse(tx.payment_id, "no payment without its invoice")
         self.assertFalse(self._invoices(), "nothing half-done is left")
         # staff see it among the paid purchases not yet invoiced
-        waiting = self.env["isp.purchase"].search([("invoice_status", "=", "to_invoice")])
+        waiting = self.env["isp.purchase"].search(
+            [("invoice_status", "=", "to_invoice"), ("invoice_error", "!=", False)]
+        )
         self.assertIn(purchase, waiting)
-        # not retried before its time; retried later, with a growing delay
-        with freeze_time("2026-03-01 10:00:30"):
-            self._run_invoicing_cron()
-        self.assertEqual(purchase.invoice_attempts, 1)
-        with freeze_time("2026-03-01 10:01:00"):
-            self._run_invoicing_cron()
-        self.assertEqual(purchase.invoice_attempts, 2)
-        self.assertEqual(str(purchase.invoice_next_try), "2026-03-01 10:03:00")
+        # still broken at the next run: still waiting, nothing half-done
+        with freeze_time("2026-03-01 10:10:00"):
+            self._run_post_processing_cron()
+        self.assertFalse(tx.is_post_processed)
+        self.assertFalse(self._invoices())
         # fixed: the next run issues it, paid
         sale_journals.action_unarchive()
-        with freeze_time("2026-03-01 10:03:00"):
-            self._run_invoicing_cron()
+        with freeze_time("2026-03-03 10:00:00"):
+            self._run_post_processing_cron()
         self.assertEqual(purchase.invoice_status, "invoiced")
         self.assertFalse(purchase.invoice_error)
         self.assertEqual(purchase.invoice_id.payment_state, "paid")
+        self.assertTrue(tx.is_post_processed)
         self.assertEqual(len(self._invoices()), 1)
 
+    def test_retry_window_is_odoos_then_staff_retry(self):
+        """Odoo's cron gives up 4 days after the confirmation; staff's Issue Invoice Now
+        still works (after fixing what the error said)."""
+        sale_journals = self._archive_sale_journals()
+        with freeze_time("2026-03-01 10:00:00"):
+            tx = self._paid("D-LATE")
+            self._run_post_processing_cron()
+        purchase = tx.isp_purchase_id
+        sale_journals.action_unarchive()
+        with freeze_time("2026-03-05 10:01:00"):
+            self._run_post_processing_cron()
+            self.assertEqual(purchase.invoice_status, "to_invoice", "past Odoo's retry window")
+            self.assertTrue(purchase.action_isp_retry_invoicing())
+        self.assertEqual(purchase.invoice_status, "invoiced")
+        self.assertEqual(purchase.invoice_id.payment_state, "paid")
+        self.assertTrue(tx.is_post_processed)
+
     def test_staff_retry_now(self):
-        sale_journals = self.env["account.journal"].search(
-            [("type", "=", "sale"), ("company_id", "=", self.company.id)]
-        )
-        sale_journals.action_archive()
-        purchase = self._deferred("D-RETRY")
-        self._run_invoicing_cron()
+        sale_journals = self._archive_sale_journals()
+        tx = self._paid("D-RETRY")
+        purchase = tx.isp_purchase_id
+        tx._post_process()
         result = purchase.action_isp_retry_invoicing()
         self.assertEqual(result["params"]["type"], "danger", "still broken: said so")
-        self.assertEqual(purchase.invoice_attempts, 2)
+        self.assertEqual(result["params"]["message"], purchase.invoice_error)
         sale_journals.action_unarchive()
         self.assertTrue(purchase.action_isp_retry_invoicing())
         self.assertEqual(purchase.invoice_id.payment_state, "paid")
+        self.assertTrue(tx.is_post_processed)
         user = self.env["res.users"].create(
             {
                 "name": "ISP clerk",
@@ -205,55 +250,41 @@ class TestFulfilmentDeferred(IspBillingCase):
             purchase.with_user(user).action_isp_retry_invoicing()
 
     def test_price_changed_before_invoicing_is_an_error_not_a_wrong_invoice(self):
-        purchase = self._deferred("D-PRICE")
+        tx = self._paid("D-PRICE")
+        purchase = tx.isp_purchase_id
         self.daily.list_price = 1200
-        self._run_invoicing_cron()
+        self._run_post_processing_cron()
         self.assertEqual(purchase.invoice_status, "to_invoice")
         self.assertIn("1,000", purchase.invoice_error)
         self.assertFalse(self._invoices())
+        self.assertFalse(tx.payment_id)
         self.daily.list_price = 1000
-        purchase.invoice_next_try = self._now() - timedelta(seconds=1)
-        self._run_invoicing_cron()
+        self._run_post_processing_cron()
         self.assertEqual(purchase.invoice_id.amount_total, 1000)
-
-    def test_deferred_with_an_existing_payment_and_without_payment(self):
-        payment = self.env["account.payment"].create(
-            {
-                "payment_type": "inbound",
-                "partner_type": "customer",
-                "partner_id": self.customer.id,
-                "amount": 6000,
-                "journal_id": self.journal.id,
-                "memo": "CASH 42",
-            }
-        )
-        payment.action_post()
-        paid = self._deferred("D-PAY", self.weekly, journal=None, payment=payment)
-        unpaid = self._deferred("D-UNPAID", journal=None)
-        self._run_invoicing_cron()
-        self.assertEqual(paid.invoice_id.payment_state, "paid")
-        self.assertEqual(unpaid.invoice_id.payment_state, "not_paid")
-        self.assertEqual(unpaid.invoice_id.state, "posted")
+        self.assertEqual(purchase.invoice_id.payment_state, "paid")
 
     def test_other_modes_are_unchanged_and_bad_option_refused(self):
         now = self._fulfil(self.customer, self.daily, "D-NOW", amount=1000)
         self.assertEqual(now.invoice_status, "invoiced")
         free = self._fulfil(self.customer, self.daily, "D-FREE", invoice=False, amount=900)
         self.assertEqual((free.invoice_status, free.amount), ("no", 900))
-        with self.assertRaises(UserError):
-            self._fulfil(self.customer, self.daily, "D-BAD", invoice="later")
+        for option in ("later", "deferred"):
+            with self.assertRaises(UserError):
+                self._fulfil(self.customer, self.daily, f"D-BAD-{option}", invoice=option)
 
     def test_batch_invoiced_together_and_a_failing_purchase_does_not_block_it(self):
-        """One run of the job issues the batch's invoices together (one ``create``, one
-        ``action_post``); a purchase whose invoice cannot be issued (its bundle's price
-        changed since the payment) is set aside with its error, the others are invoiced
-        and paid, each exactly once."""
+        """Odoo's post-processing cron takes the bundle payments waiting for their invoice
+        together (one ``create``, one ``action_post`` for the batch); one whose invoice
+        cannot be issued (its bundle's price changed since the payment) is set aside with its
+        error, the others are invoiced and paid, each exactly once."""
         Move = type(self.env["account.move"])
         customers = [self._customer(f"07123450{n:02d}") for n in range(4)]
-        purchases = [
-            self._deferred(f"D-BATCH-{n}", self.weekly if n == 2 else self.daily, customer)
-            for n, customer in enumerate(customers)
-        ]
+        txs = self.env["payment.transaction"].concat(
+            *(
+                self._paid(f"D-BATCH-{n}", self.weekly if n == 2 else self.daily, customer)
+                for n, customer in enumerate(customers)
+            )
+        )
         creates = []
         original_create = Move.create
 
@@ -263,30 +294,39 @@ class TestFulfilmentDeferred(IspBillingCase):
             return records
 
         with patch.object(Move, "create", counting_create):
-            self._run_invoicing_cron()
+            self._run_post_processing_cron()
         self.assertEqual(creates[0], 4, "the batch's invoices are created in one call")
-        for purchase in purchases:
-            self.assertEqual(purchase.invoice_status, "invoiced")
-            self.assertEqual(purchase.invoice_id.payment_state, "paid")
+        for tx in txs:
+            self.assertEqual(tx.isp_invoice_status, "invoiced")
+            self.assertEqual(tx.isp_purchase_id.invoice_id.payment_state, "paid")
+            self.assertTrue(tx.is_post_processed)
 
         # a price change hits the next batch's weekly purchase only
-        later = [
-            self._deferred(f"D-BATCH-{n}", self.weekly if n == 6 else self.daily, customer)
-            for n, customer in enumerate(customers, start=4)
-        ]
+        later = self.env["payment.transaction"].concat(
+            *(
+                self._paid(f"D-BATCH-{n}", self.weekly if n == 6 else self.daily, customer)
+                for n, customer in enumerate(customers, start=4)
+            )
+        )
         self.weekly.list_price = 6500
-        self._run_invoicing_cron()
-        failed, fine = later[2], [later[0], later[1], later[3]]
-        self.assertEqual(failed.invoice_status, "to_invoice")
-        self.assertIn("6,000", failed.invoice_error)
-        self.assertEqual(failed.subscription_id.state, "active", "still online")
-        for purchase in fine:
-            self.assertEqual(purchase.invoice_id.payment_state, "paid")
-            self.assertFalse(purchase.invoice_error)
+        self._run_post_processing_cron()
+        failed, fine = later[2], later - later[2]
+        self.assertEqual(failed.isp_invoice_status, "to_invoice")
+        self.assertIn("6,000", failed.isp_invoice_error)
+        self.assertFalse(failed.is_post_processed)
+        self.assertFalse(failed.payment_id)
+        self.assertEqual(failed.isp_subscription_id.state, "active", "still online")
+        for tx in fine:
+            self.assertEqual(tx.isp_purchase_id.invoice_id.payment_state, "paid")
+            self.assertFalse(tx.isp_invoice_error)
+            self.assertTrue(tx.is_post_processed)
         for n, customer in enumerate(customers):
             self.assertEqual(len(self._invoices(customer)), 1 if n == 2 else 2)
         self.assertEqual(
-            self.env["account.payment"].search_count([("memo", "like", "D-BATCH-")]), 7
+            self.env["account.payment"].search_count(
+                [("payment_transaction_id", "in", (txs | later).ids)]
+            ),
+            7,
         )
 
     def test_triggers_as_asked_and_one_wake_up_per_transaction(self):

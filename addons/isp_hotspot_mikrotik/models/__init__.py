@@ -1,0 +1,2 @@
+from . import isp_router
+from . import isp_hotspot_router_login

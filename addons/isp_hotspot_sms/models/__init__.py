@@ -1,0 +1,1 @@
+from . import isp_hotspot_login_code

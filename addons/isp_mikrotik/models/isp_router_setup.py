@@ -1,0 +1,308 @@
+"""Router set-up: the set-up script, its token and the hotspot's login.html."""
+
+import hashlib
+import re
+import secrets
+from urllib.parse import urlsplit
+
+from markupsafe import escape
+
+from odoo import api, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import consteq
+
+from .. import routeros
+
+# Control characters (newlines included) end a RouterOS command or a script line: refused in
+# every value the set-up script or login.html is made of.
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+# A host name or an IPv4 / IPv6 address (walled-garden dst-host, hotspot login address).
+HOST_NAME = re.compile(r"^[A-Za-z0-9_.:-]*[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+# A hotspot login address's host, by the captive page's rule (isp_hotspot's LOGIN_HOST): a
+# host name or IPv4 address (letters, digits, dots, hyphens), or an IPv6 address.
+LOGIN_HOST_NAME = re.compile(r"^(?:[0-9A-Fa-f:.]+|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)$")
+
+
+def ros_quote(value):
+    """``value`` as a double-quoted RouterOS script string: ``\\``, ``"``, ``$`` (variable
+    substitution) and ``?`` (the terminal's help key) escaped. A control character (a
+    newline would end the command and start another) raises ValueError."""
+    value = str(value or "")
+    if CONTROL_CHARS.search(value):
+        raise ValueError("control character in a RouterOS string")
+    for char in ("\\", '"', "$", "?"):
+        value = value.replace(char, "\\" + char)
+    return f'"{value}"'
+
+
+def hash_setup_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class IspRouter(models.Model):
+    _inherit = "isp.router"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.constrains("name", "username", "hotspot_server", "captive_url", "hotspot_address")
+    def _check_script_values(self):
+        """These values go into the set-up script (RouterOS) and login.html (HTML): no
+        control characters (a newline would start a new RouterOS command), a captive page
+        that is an http(s) URL and a login address that is a host."""
+        labels = {
+            "name": self.env._("The router's name"),
+            "username": self.env._("The API user name"),
+            "hotspot_server": self.env._("The hotspot server"),
+            "captive_url": self.env._("The captive page URL"),
+            "hotspot_address": self.env._("The hotspot login address"),
+        }
+        for router in self:
+            for field_name, label in labels.items():
+                if CONTROL_CHARS.search(router[field_name] or ""):
+                    raise ValidationError(
+                        self.env._(
+                            "%(field)s cannot contain line breaks or other control characters.",
+                            field=label,
+                        )
+                    )
+            url = router.captive_url
+            if url:
+                parts = urlsplit(url)
+                if (
+                    parts.scheme not in ("http", "https")
+                    or not parts.hostname
+                    or not HOST_NAME.match(parts.hostname)
+                    or re.search(r"[\s\"'<>\\`]", url)
+                ):
+                    raise ValidationError(
+                        self.env._(
+                            "The captive page URL must be an http:// or https:// address, "
+                            "like https://wifi.example.com/hotspot."
+                        )
+                    )
+            if router.hotspot_address and not router._parse_hotspot_address():
+                raise ValidationError(
+                    self.env._(
+                        "The hotspot login address must be a host name or an IP address "
+                        "(10.5.50.1, login.example.net:8080) or an http(s):// origin."
+                    )
+                )
+
+    def _parse_hotspot_address(self):
+        """The hotspot login address's host (and port), or None when malformed."""
+        self.ensure_one()
+        address = (self.hotspot_address or "").strip()
+        if not address or not address.isprintable() or " " in address:
+            return None
+        try:
+            parts = urlsplit(address if "://" in address else f"//{address}")
+            port = parts.port
+        except ValueError:
+            return None
+        if "://" in address and parts.scheme not in ("http", "https"):
+            return None
+        if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+            return None
+        host = parts.hostname
+        if not host or not LOGIN_HOST_NAME.match(host):
+            return None
+        return host, port
+
+    def action_download_setup_script(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/isp_mikrotik/router/{self.id}/setup.rsc",
+            "target": "download",
+        }
+
+    def action_download_login_page(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/isp_mikrotik/router/{self.id}/login.html",
+            "target": "download",
+        }
+
+    def action_regenerate_setup_token(self):
+        """Revoke the set-up token: the downloaded set-up scripts no longer fetch the login
+        page (a new download issues a new token)."""
+        # the token's hash is readable by system administrators only: the write is done as
+        # superuser, so the caller's right to change the router is checked first (any user
+        # can call a public method over RPC)
+        self.check_access("write")
+        for router in self:
+            router._issue_setup_token()
+        return True
+
+    def _issue_setup_token(self):
+        """A new set-up token for this router: its hash is stored, the cleartext returned
+        (for the set-up script) and kept nowhere. Any earlier token stops working."""
+        self.ensure_one()
+        token = secrets.token_urlsafe(24)
+        self.sudo().write({"setup_token_hash": hash_setup_token(token)})
+        return token
+
+    def _check_setup_token(self, token):
+        """True when ``token`` is this router's latest set-up token (constant time)."""
+        self.ensure_one()
+        stored = self.sudo().setup_token_hash
+        if not stored or not isinstance(token, str) or not token:
+            return False
+        return consteq(hash_setup_token(token), stored)
+
+    def _captive_url(self):
+        self.ensure_one()
+        return self.captive_url or f"{self.get_base_url().rstrip('/')}/hotspot"
+
+    def _walled_garden_hosts(self):
+        """Hosts unauthenticated clients must reach: this Odoo (captive page) and the
+        payment pages of every enabled payment provider of the router's company."""
+        self.ensure_one()
+        hosts = []
+        for url in (self.get_base_url(), self._captive_url()):
+            host = urlsplit(url).hostname
+            if host and host not in hosts:
+                hosts.append(host)
+        providers = (
+            self.env["payment.provider"]
+            .sudo()
+            .search([("state", "in", ("enabled", "test")), ("company_id", "=", self.company_id.id)])
+        )
+        for host in providers._isp_walled_garden_hosts():
+            if host not in hosts:
+                hosts.append(host)
+        return hosts
+
+    def _login_html(self):
+        """The hotspot login.html: forwards the router's variables to the captive page."""
+        self.ensure_one()
+        fields_html = "\n".join(
+            f'      <input type="hidden" name="{name}" value="$({variable})"/>'
+            for name, variable in (
+                ("mac", "mac"),
+                ("ip", "ip"),
+                ("link-login-only", "link-login-only"),
+                ("link-orig", "link-orig"),
+                ("chap-id", "chap-id"),
+                ("chap-challenge", "chap-challenge"),
+                ("error", "error"),
+                ("server-name", "server-name"),
+                ("identity", "identity"),
+            )
+        )
+        # every interpolated value HTML-escaped (the name also kept from closing the comment)
+        action = escape(self._captive_url())
+        name = escape(self.name or "").replace("--", "- -")
+        return f"""<!DOCTYPE html>
+<html>
+  <head>
+    <meta charset="utf-8"/>
+    <meta name="viewport" content="width=device-width, initial-scale=1"/>
+    <title>Internet access</title>
+  </head>
+  <body onload="document.forms.isp.submit()">
+    <!-- ISP Billing Suite: router {int(self.id)} ({name}). The router fills in $(...). -->
+    <form name="isp" action="{action}" method="get">
+      <input type="hidden" name="nas" value="{int(self.id)}"/>
+{fields_html}
+      <noscript><button type="submit">Continue</button></noscript>
+    </form>
+  </body>
+</html>
+"""
+
+    def _setup_script(self, with_password=False):
+        """A RouterOS script creating the API user and pointing the hotspot at the captive
+        page. It writes only properties routeros.md documents for each menu: the API user
+        and its group are found by name, walled-garden entries by the suite's comment tag,
+        walled-garden/ip entries (no comment there) by their host, added only when absent.
+
+        Every value is a quoted RouterOS string (``ros_quote``): a router name, user name,
+        hotspot server or host cannot end the command it is in. Each call issues a new
+        set-up token (embedded in the script's login.html URL; its hash is stored): the
+        latest script made is the one whose fetch works."""
+        self.ensure_one()
+        router = self.sudo()
+        tag = ros_quote(routeros.TAG)
+        hosts = self._walled_garden_hosts()
+        for host in hosts:
+            if not HOST_NAME.match(host):
+                raise UserError(
+                    self.env._(
+                        "%(host)s is not a host name: it cannot go into the walled garden.",
+                        host=repr(host)[:80],
+                    )
+                )
+        try:
+            username = ros_quote(self.username)
+            server = self.hotspot_server or "all"
+            server_quoted = ros_quote(server)
+            comment_name = ros_quote(self.name)
+            password = ros_quote((router._isp_secret("password") or "") if with_password else "")
+        except ValueError as exc:
+            raise UserError(
+                self.env._(
+                    "The router's name, API user, hotspot server or password contains a line "
+                    "break or another control character: correct it before making the script."
+                )
+            ) from exc
+        token = self._issue_setup_token()
+        login_url = ros_quote(
+            f"{self.get_base_url().rstrip('/')}/isp_mikrotik/router/{int(self.id)}/login.html"
+            f"?token={token}"
+        )
+        lines = [
+            f"# ISP Billing Suite: set-up of router {comment_name} (id {int(self.id)}).",
+            "# Paste into a RouterOS terminal, or upload and /import it. Only the latest",
+            "# script downloaded from Odoo can fetch the login page (each download issues a",
+            "# new token).",
+            f"# The API user {username} is put in the group {tag}; walled-garden entries",
+            f"# carry the comment {tag}; nothing else on the router is changed or removed.",
+            "",
+            "# API user for Odoo (API, read and write only)",
+            f":if ([:len [/user group find name={tag}]] = 0) do={{ "
+            f"/user group add name={tag} policy=read,write,api,test,!ftp,!ssh,!telnet,"
+            "!winbox,!web,!local,!reboot,!policy,!password,!sniff,!sensitive,!romon }",
+        ]
+        if password != '""':
+            lines.append(
+                f":if ([:len [/user find name={username}]] = 0) do={{ /user add "
+                f"name={username} group={tag} password={password} "
+                f"}} else={{ /user set [find name={username}] group={tag} "
+                f"password={password} }}"
+            )
+        else:
+            lines += [
+                "# Replace CHANGE-ME by the password stored on the router record in Odoo.",
+                f":if ([:len [/user find name={username}]] = 0) do={{ /user add "
+                f'name={username} group={tag} password="CHANGE-ME" }}',
+            ]
+        service = "api-ssl" if router.use_tls else "api"
+        lines += [
+            f"/ip service set {service} disabled=no port={int(router.port)}",
+            "",
+            "# The hotspot's login page forwards customers to the captive page",
+            f'/tool fetch url={login_url} dst-path="hotspot/login.html" mode=https',
+        ]
+        if server != "all":
+            lines.append(
+                f"/ip hotspot profile set [find name=[/ip hotspot get [find name={server_quoted}] "
+                "profile]] login-by=http-chap,http-pap,cookie html-directory=hotspot"
+            )
+        else:
+            lines.append(
+                "/ip hotspot profile set [find] login-by=http-chap,http-pap,cookie "
+                "html-directory=hotspot"
+            )
+        lines += [
+            "",
+            "# Walled garden: Odoo and the payment pages, reachable before login",
+            f"/ip hotspot walled-garden remove [find comment={tag}]",
+        ]
+        for host in hosts:
+            host = ros_quote(host)
+            lines += [
+                f"/ip hotspot walled-garden add dst-host={host} action=allow comment={tag}",
+                f":if ([:len [/ip hotspot walled-garden ip find dst-host={host}]] = 0) do={{ "
+                f"/ip hotspot walled-garden ip add dst-host={host} action=accept }}",
+            ]
+        return "\n".join(lines) + "\n"
