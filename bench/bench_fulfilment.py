@@ -7,7 +7,7 @@ payment callback or a request would be, for a customer never served before:
   does), the baseline;
 - ``invoice+payment``: the same invoice, then paid in full through the bank journal with
   ``account.payment.register`` (what ``_isp_register_payment`` adds), for the breakdown;
-- ``fulfil``: ``isp.subscription._isp_fulfil(partner, bundle, 'payment', ref, journal=bank)``:
+- ``fulfil``: ``isp.purchase._isp_fulfil(partner, bundle, 'payment', ref, journal=bank)``:
   purchase, subscription, invoice, payment, reconciliation, chatter message;
 - ``fulfil deferred``: what a payment callback does (``payment.transaction._isp_fulfil_paid``):
   the amount paid checked against the invoice to be, ``_isp_fulfil(..., invoice=False)``:
@@ -117,7 +117,7 @@ def make_ops(env, bundle, journal):
         return move
 
     def fulfil(partner, reference):
-        purchase = env["isp.subscription"]._isp_fulfil(
+        purchase = env["isp.purchase"]._isp_fulfil(
             partner, bundle, "payment", reference, journal=journal
         )
         assert purchase.invoice_id.payment_state in ("paid", "in_payment"), (
@@ -132,7 +132,7 @@ def make_ops(env, bundle, journal):
             paid["amount"] = env["isp.purchase"]._isp_invoice_total(
                 partner, bundle, partner.company_id
             )[0]
-        purchase = env["isp.subscription"]._isp_fulfil(
+        purchase = env["isp.purchase"]._isp_fulfil(
             partner, bundle, "payment", reference, amount=paid["amount"], invoice=False
         )
         purchase.invoice_status = "to_invoice"

@@ -1,7 +1,7 @@
 {
     "name": "ISP Hotspot Captive Page",
     "summary": "Captive page and JSON API on the Odoo website for hotspot customers",
-    "version": "19.0.1.0.2",
+    "version": "19.0.1.0.1",
     "category": "Website",
     "website": "https://github.com/isp-billing-suite/isp-billing-suite",
     "author": "ISP Billing Suite contributors",

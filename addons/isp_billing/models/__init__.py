@@ -7,6 +7,8 @@ from . import product_product
 from . import res_partner
 from . import res_partner_reseller
 from . import isp_subscription
+from . import isp_subscription_recurring
+from . import isp_subscription_portal
 from . import account_move
 from . import isp_reseller_purchase
 from . import isp_purchase

@@ -18,18 +18,10 @@ ACCESS_NOT_GIVEN = ("not_applied", "refunded")
 
 
 class IspDashboard(models.AbstractModel):
-    """The ISP back-office dashboard: every figure of the landing screen in one call.
-
-    ``get_dashboard_data()`` returns sections of cards; each card has its value and the action
-    opening the records behind it (a filtered list), so the figure and the list always agree.
-    Figures come from grouped queries (``_read_group`` or set-based SQL), never from loops over
-    records. Other modules add sections by extending ``_isp_dashboard_sections(ctx)`` (routers
-    in isp_mikrotik, SMS in isp_sms): isp_billing knows nothing of them.
-
-    Revenue is what was sold: ``isp.purchase.amount`` at the purchase's creation time (the
-    moment of fulfilment), whatever the state of its invoice, which may be created later.
-    Accountants' figures on posted invoices are Odoo's own (Invoicing > Reporting).
-    """
+    """The ISP back-office dashboard: sections of cards, each with its value and the action
+    opening the records behind it, from grouped queries; other modules add sections through
+    ``_isp_dashboard_sections(ctx)``. Revenue is what was sold (``isp.purchase.amount``). See
+    docs/architecture.md, "Dashboard and reports"."""
 
     _name = "isp.dashboard"
     _description = "ISP Dashboard"

@@ -38,7 +38,7 @@ class IspManualFulfil(models.TransientModel):
         self.bundle_id.check_access("read")
         reference = self.env["ir.sequence"].next_by_code("isp.manual")
         purchase = (
-            self.env["isp.subscription"]
+            self.env["isp.purchase"]
             .sudo()
             ._isp_fulfil(
                 self.partner_id,

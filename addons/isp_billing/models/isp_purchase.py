@@ -16,21 +16,10 @@ INVOICE_STATUSES = [
 
 
 class IspPurchase(models.Model):
-    """One period of access bought (or granted): the record that makes fulfilment exactly-once.
-
-    Its (source, reference) pair is unique in the database, so a payment, a voucher code or a
-    manual grant can add at most one period, whatever the number of concurrent callers.
-
-    Its invoice: a manual sale is invoiced by the fulfilment itself (``invoice=True``); a
-    voucher or a free grant is not invoiced. A purchase paid by a payment transaction gets
-    access at once, when the transaction is confirmed, with the amount checked against the
-    invoice to be; it is "To Invoice" until the transaction's post-processing issues the
-    invoice (isp_billing's ``payment.transaction._post_process``, run by Odoo's
-    post-processing cron, triggered at once, or the payment status page), for the amount
-    paid, and account_payment's post-processing pays and reconciles it. A failed invoice
-    leaves the access as it is: its error is kept here (``invoice_error``) and Odoo's
-    post-processing cron retries it; staff can retry at once (Issue Invoice Now).
-    """
+    """One period of access bought (or granted): its (source, reference) pair is unique in
+    the database, which makes the fulfilment exactly-once. Invoiced by the fulfilment
+    (``invoice=True``), by the paying transaction's post-processing ("To Invoice" until then),
+    or not at all (vouchers, free grants). See docs/architecture.md, "Fulfilment"."""
 
     _name = "isp.purchase"
     _description = "ISP Purchase"
@@ -109,7 +98,29 @@ class IspPurchase(models.Model):
         invoice=True,
         date=None,
     ):
-        """See ``isp.subscription._isp_fulfil``."""
+        """Activate or extend ``partner``'s access for ``bundle``, exactly once per
+        (``source``, ``reference``). Every channel calls this: payment, voucher, manual.
+
+        Options (keyword only): ``amount``, ``journal``, ``payment``, ``invoice``, ``date``.
+
+        :param partner: the ISP customer (res.partner)
+        :param bundle: the bundle (product.product or product.template)
+        :param source: 'payment', 'voucher' or 'manual'
+        :param reference: the unique reference of the source (transaction reference,
+            voucher code, manual sequence number)
+        :param amount: the amount actually paid; with ``invoice``, it must equal the invoice
+            total; without, it is recorded on the purchase
+        :param journal: journal to register the invoice's payment in (a paid purchase)
+        :param payment: an existing posted account.payment to reconcile the invoice with
+        :param invoice: ``True``: issue a posted customer invoice for the bundle now;
+            ``False``: no invoice in the fulfilment. A payment transaction fulfils without
+            invoice, the amount checked against the invoice to be, and issues the invoice in
+            its post-processing (``payment.transaction._isp_fulfil_paid``).
+        :param date: the moment access starts counting from (default: now)
+        :return: the isp.purchase of this reference (the existing one on a repeated call)
+        :raise ConcurrencyError: when a concurrent transaction fulfils the same reference or
+            the same customer; Odoo's request/cron retry then sees the committed result.
+        """
         reference, bundle, company = self._isp_check_fulfilment(
             partner, bundle, source, reference, invoice
         )

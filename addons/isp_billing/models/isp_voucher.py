@@ -96,7 +96,7 @@ class IspVoucher(models.Model):
         phone_owner=False,
     ):
         """Redeem ``code`` for the customer with ``phone``: one period of the voucher's bundle
-        through ``isp.subscription._isp_fulfil`` (source "voucher"), exactly once per code.
+        through ``isp.purchase._isp_fulfil`` (source "voucher"), exactly once per code.
         Returns the ``isp.purchase``.
 
         ``mac`` and ``ip`` are the redeeming device's, recorded on the voucher; the device is
@@ -154,7 +154,7 @@ class IspVoucher(models.Model):
         partner = Partner._isp_find_or_create_customer(phone, company)
         n = voucher.redeem_count + 1
         reference = voucher.code if n == 1 else f"{voucher.code}#{n}"
-        purchase = self.env["isp.subscription"]._isp_fulfil(
+        purchase = self.env["isp.purchase"]._isp_fulfil(
             partner, voucher.bundle_id, "voucher", reference, invoice=False, amount=voucher.price
         )
         device = self.env["isp.device"]

@@ -27,25 +27,10 @@ ISP_ACCESS_STATES = [
 
 
 class PaymentTransaction(models.Model):
-    """A transaction that pays for a bundle fulfils it once confirmed, whatever the provider.
-
-    The captive page, the portal and the back-office create the transaction with
-    ``isp_bundle_id`` set. When the provider confirms it (callback, webhook or status poll:
-    ``_set_done``), the customer's access is activated or extended at once through the
-    exactly-once fulfilment (source ``payment``, reference = the transaction reference), with
-    the full amount checked against the invoice to be; its purchase is "To Invoice" and
-    Odoo's post-processing cron is triggered at once.
-
-    The invoice is issued by the transaction's post-processing (``_post_process``, as sale
-    invoices its orders there): created and posted for the amount paid, linked to the
-    transaction, then account_payment's post-processing creates the payment (with the
-    provider's reference) and reconciles it. Whoever post-processes first (the cron, the
-    payment status page) does it, exactly once (the purchase's row lock). A transaction whose
-    invoice fails keeps its access, its purchase keeps the error, and it is left
-    un-post-processed: Odoo's cron (``payment.cron_post_process_payment_tx``) retries it at
-    each run for 4 days after its confirmation; staff can retry it at any time (Issue
-    Invoice Now, on the purchase).
-    """
+    """A bundle transaction gives access when confirmed (``_set_done``) and issues its invoice
+    in its post-processing (``_post_process``), run by Odoo's post-processing cron; staff
+    decide on money taken without access. See docs/architecture.md, "Invoices of payments"
+    and "Paid, Not Applied"."""
 
     _inherit = "payment.transaction"
 
@@ -289,7 +274,7 @@ class PaymentTransaction(models.Model):
             raise UserError(
                 Purchase._isp_wrong_amount_message(self.reference, bundle, self.amount, due)
             )
-        purchase = self.env["isp.subscription"]._isp_fulfil(
+        purchase = self.env["isp.purchase"]._isp_fulfil(
             partner, bundle, "payment", self.reference, amount=due, invoice=False
         )
         if not purchase.invoice_id:
@@ -419,7 +404,7 @@ class PaymentTransaction(models.Model):
                     else {"invoice": True}
                 )
                 purchase = (
-                    self.env["isp.subscription"]
+                    self.env["isp.purchase"]
                     .sudo()
                     ._isp_fulfil(partner, bundle, "payment", tx_sudo.reference, **options)
                 )

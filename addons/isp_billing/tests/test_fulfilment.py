@@ -146,17 +146,17 @@ class TestFulfilment(IspBillingCase):
         self.assertFalse(self.env["account.move"].search([("partner_id", "=", self.customer.id)]))
 
     def test_bad_inputs_are_refused(self):
-        Subscription = self.env["isp.subscription"]
+        Purchase = self.env["isp.purchase"]
         service = self.env["product.product"].create({"name": "Not a bundle", "type": "service"})
         contact = self.env["res.partner"].create({"name": "Not a customer"})
         with self.assertRaises(UserError):
-            Subscription._isp_fulfil(self.customer, service, "payment", "X1")
+            Purchase._isp_fulfil(self.customer, service, "payment", "X1")
         with self.assertRaises(UserError):
-            Subscription._isp_fulfil(contact, self.daily, "payment", "X2")
+            Purchase._isp_fulfil(contact, self.daily, "payment", "X2")
         with self.assertRaises(UserError):
-            Subscription._isp_fulfil(self.customer, self.daily, "cash", "X3")
+            Purchase._isp_fulfil(self.customer, self.daily, "cash", "X3")
         with self.assertRaises(UserError):
-            Subscription._isp_fulfil(self.customer, self.daily, "payment", "  ")
+            Purchase._isp_fulfil(self.customer, self.daily, "payment", "  ")
         self.assertFalse(self.customer.isp_subscription_ids)
 
     def test_manual_grant_without_invoice(self):

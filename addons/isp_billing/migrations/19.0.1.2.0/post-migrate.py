@@ -1,13 +1,19 @@
-"""Since 19.0.1.2.0 the invoices of paid purchases are issued by the payment transactions'
-post-processing (Odoo's post-processing cron): isp_billing's own invoicing job goes. It is a
-noupdate record, which an update does not delete. (The fields only it used are dropped by
-Odoo with their columns, their index with them.)"""
+"""Crons that went (noupdate records, which an update does not delete): the invoices of paid
+purchases are issued by the payment transactions' post-processing (Odoo's cron), the access
+log and failed voucher attempts are purged by ir.autovacuum. (The fields only the invoicing
+job used are dropped by Odoo with their columns, their index with them.)"""
 
 from odoo import SUPERUSER_ID, api
+
+CRONS = (
+    "ir_cron_isp_invoice_purchases",
+    "ir_cron_isp_purge_access_log",
+    "ir_cron_isp_voucher_purge_attempts",
+)
 
 
 def migrate(cr, version):
     env = api.Environment(cr, SUPERUSER_ID, {})
-    cron = env.ref("isp_billing.ir_cron_isp_invoice_purchases", raise_if_not_found=False)
-    if cron:
-        cron.unlink()
+    for name in CRONS:
+        if cron := env.ref(f"isp_billing.{name}", raise_if_not_found=False):
+            cron.unlink()
