@@ -23,9 +23,15 @@ class IspHotspotPayment(models.AbstractModel):
         but the attempt counters."""
         e164 = self._phone(company, phone)
         bundle = self._bundle(company, bundle_id)
-        # a bundle the company cannot sell (no company, another currency) is refused here,
-        # before any transaction or push: never after the money is taken
-        price, _currency = bundle._isp_customer_price(None, company)
+        # no partner is created for a typed number: a new payer's transaction is the public
+        # partner's with the number in ``isp_phone``, and isp_billing creates the customer when
+        # the payment is confirmed
+        partner = self._customer(company, e164)
+        # what this customer's invoice will total (a fiscal position of theirs applies; a new
+        # customer's price otherwise): the amount the fulfilment requires. A bundle the company
+        # cannot sell (no company, another currency) is refused here, before any transaction
+        # or push: never after the money is taken
+        price, currency = bundle._isp_customer_price(partner or None, company)
         mac = self._mac(mac)
         ip = self._ip(ip)
         providers = self._providers(company, price)
@@ -43,13 +49,6 @@ class IspHotspotPayment(models.AbstractModel):
         self._rate("payment_phone", e164)
         self._rate("payment_ip", client_ip, company)
         with self.env.cr.savepoint():
-            # no partner is created for a typed number: a new payer's transaction is the
-            # public partner's with the number in ``isp_phone``, and isp_billing creates the
-            # customer when the payment is confirmed
-            partner = self._customer(company, e164)
-            # what this customer's invoice will total (a fiscal position of theirs applies;
-            # a new customer's price otherwise): the amount the fulfilment requires
-            price, currency = bundle._isp_customer_price(partner or None, company)
             tx = self.env["payment.transaction"].create(
                 {
                     "provider_id": provider.id,
