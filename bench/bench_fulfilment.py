@@ -3,14 +3,14 @@
 Each operation is its own transaction (committed, then the environment's cache dropped), as a
 payment callback or a request would be, for a customer never served before:
 
-- ``invoice``: create and post a customer invoice for the bundle (what ``_isp_create_invoice``
+- ``invoice``: create and post a customer invoice for the bundle (what ``_create_invoice``
   does), the baseline;
 - ``invoice+payment``: the same invoice, then paid in full through the bank journal with
-  ``account.payment.register`` (what ``_isp_register_payment`` adds), for the breakdown;
-- ``fulfil``: ``isp.purchase._isp_fulfil(partner, bundle, 'payment', ref, journal=bank)``:
+  ``account.payment.register`` (what ``_register_payment`` adds), for the breakdown;
+- ``fulfil``: ``isp.purchase._fulfil(partner, bundle, 'payment', ref, journal=bank)``:
   purchase, subscription, invoice, payment, reconciliation, chatter message;
 - ``fulfil deferred``: what a payment callback does (``payment.transaction._isp_fulfil_paid``):
-  the amount paid checked against the invoice to be, ``_isp_fulfil(..., invoice=False)``:
+  the amount paid checked against the invoice to be, ``_fulfil(..., invoice=False)``:
   purchase ("To Invoice"), subscription, chatter message, Odoo's post-processing cron
   triggered (the invoice itself is left to the transaction's post-processing).
 
@@ -117,7 +117,7 @@ def make_ops(env, bundle, journal):
         return move
 
     def fulfil(partner, reference):
-        purchase = env["isp.purchase"]._isp_fulfil(
+        purchase = env["isp.purchase"]._fulfil(
             partner, bundle, "payment", reference, journal=journal
         )
         assert purchase.invoice_id.payment_state in ("paid", "in_payment"), (
@@ -129,10 +129,10 @@ def make_ops(env, bundle, journal):
 
     def fulfil_deferred(partner, reference):
         if "amount" not in paid:
-            paid["amount"] = env["isp.purchase"]._isp_invoice_total(
+            paid["amount"] = env["isp.purchase"]._invoice_total(
                 partner, bundle, partner.company_id
             )[0]
-        purchase = env["isp.purchase"]._isp_fulfil(
+        purchase = env["isp.purchase"]._fulfil(
             partner, bundle, "payment", reference, amount=paid["amount"], invoice=False
         )
         purchase.invoice_status = "to_invoice"

@@ -125,10 +125,10 @@ def make_subscriptions(env, count):
 def suite_sync(env, router, sim):
     """One full sync through the queue, as the cron does it. (seconds, sentences, writes)"""
     Job = env["isp.router.job"]
-    jobs = Job._isp_enqueue_full(router, reason="manual", now=True)
+    jobs = Job._enqueue_full(router, reason="manual", now=True)
     sim.reset_counters()
     start = time.perf_counter()
-    router._isp_process_jobs(jobs)
+    router._process_jobs(jobs)
     env.flush_all()
     elapsed = time.perf_counter() - start
     return elapsed, sim.sentences, sim.writes
@@ -199,7 +199,7 @@ def run(args):
 
                 Reconciler = env["isp.router.reconciler"]
                 rows = [
-                    Reconciler._isp_add_values(Reconciler._isp_user_spec(router, "hotspot", sub))
+                    Reconciler._add_values(Reconciler._user_spec(router, "hotspot", sub))
                     for sub in subscriptions.sudo()
                 ]
                 # the router refuses a user naming a profile it lacks: the profiles first

@@ -1,6 +1,6 @@
 from odoo.exceptions import UserError
 
-# why a voucher redemption was refused (isp.voucher._isp_redeem)
+# why a voucher redemption was refused (isp.voucher._redeem)
 VOUCHER_REFUSAL_RESULTS = ("malformed", "unknown", "used", "void", "expired", "blocked")
 
 

@@ -99,10 +99,10 @@ class IspCustomerPortal(CustomerPortal):
             {
                 "page_name": "isp_subscription",
                 "subscription": subscription_sudo,
-                "speed": subscription_sudo._isp_portal_speed(),
-                "sessions": subscription_sudo._isp_portal_sessions(),
-                "invoices": subscription_sudo._isp_portal_invoices(),
-                "plan_options": subscription_sudo._isp_portal_plan_options(),
+                "speed": subscription_sudo._portal_speed(),
+                "sessions": subscription_sudo._portal_sessions(),
+                "invoices": subscription_sudo._portal_invoices(),
+                "plan_options": subscription_sudo._portal_plan_options(),
                 "plan_message": kw.get("plan"),
                 "plan_error": kw.get("plan_error"),
             }
@@ -123,9 +123,7 @@ class IspCustomerPortal(CustomerPortal):
         url = f"/my/subscriptions/{subscription_sudo.id}"
         try:
             bundle = request.env["product.product"].sudo().browse(int(bundle_id or 0)).exists()
-            subscription_sudo.with_context(lang=request.env.lang)._isp_request_plan_change(
-                bundle, note
-            )
+            subscription_sudo.with_context(lang=request.env.lang)._request_plan_change(bundle, note)
         except (UserError, ValueError) as exc:
             message = (
                 exc.args[0]

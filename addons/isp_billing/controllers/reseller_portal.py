@@ -83,7 +83,7 @@ class IspResellerPortal(CustomerPortal):
             purchase = (
                 request.env["isp.reseller.purchase"]
                 .sudo()
-                ._isp_buy(reseller.sudo(), bundle, quantity, request_key)
+                ._buy(reseller.sudo(), bundle, quantity, request_key)
             )
         except UserError as exc:
             return request.redirect(f"/my/reseller?{urlencode({'error': exc.args[0]})}")
@@ -169,13 +169,13 @@ class IspResellerPortal(CustomerPortal):
         batch_sudo = batch.sudo()
         suffix = ""
         if file_format == "csv":
-            content = request.env["isp.voucher.export"].sudo()._isp_render(batch_sudo, "csv")
+            content = request.env["isp.voucher.export"].sudo()._render(batch_sudo, "csv")
             mimetype = "text/csv; charset=utf-8"
         elif file_format == "pdf":
             # isdecimal: "²" is a digit to isdigit() but not to int()
             part = int(part) if str(part).isdecimal() and len(str(part)) < 6 else 0
             try:
-                rendered = batch_sudo._isp_portal_cards_pdf(self._isp_reseller(), part)
+                rendered = batch_sudo._portal_cards_pdf(self._isp_reseller(), part)
             except UserError as exc:
                 return request.make_response(
                     exc.args[0],
@@ -188,7 +188,7 @@ class IspResellerPortal(CustomerPortal):
             # Odoo's test mode renders reports as HTML instead of calling wkhtmltopdf
             file_format = "pdf" if kind == "pdf" else "html"
             mimetype = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
-            suffix = f"-{part}" if len(batch_sudo._isp_portal_card_parts()) > 1 else ""
+            suffix = f"-{part}" if len(batch_sudo._portal_card_parts()) > 1 else ""
         else:
             raise NotFound()
         filename = f"{batch_sudo.name.replace('/', '_')}{suffix}.{file_format}"
@@ -207,7 +207,7 @@ class IspResellerPortal(CustomerPortal):
         values = self._isp_reseller_values(
             reseller,
             page_name="isp_reseller_customers",
-            customers=request.env["isp.reseller.purchase"]._isp_reseller_customers(reseller),
+            customers=request.env["isp.reseller.purchase"]._reseller_customers(reseller),
         )
         return request.render("isp_billing.portal_isp_reseller_customers", values)
 
@@ -217,6 +217,6 @@ class IspResellerPortal(CustomerPortal):
         values = self._isp_reseller_values(
             reseller,
             page_name="isp_reseller_sales",
-            sales=request.env["isp.reseller.purchase"]._isp_reseller_sales(reseller),
+            sales=request.env["isp.reseller.purchase"]._reseller_sales(reseller),
         )
         return request.render("isp_billing.portal_isp_reseller_sales", values)

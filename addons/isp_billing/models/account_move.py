@@ -28,5 +28,5 @@ class AccountMove(models.Model):
         # reconnects its suspended subscription at once when nothing else is overdue.
         subscriptions = self.sudo().isp_subscription_id
         if subscriptions:
-            subscriptions._isp_reconnect_paid()
+            subscriptions._reconnect_paid()
         return result

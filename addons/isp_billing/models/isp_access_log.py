@@ -51,7 +51,7 @@ class IspAccessLog(models.Model):
     _date_idx = models.Index("(date)")
 
     @api.model
-    def _isp_log(self, granted, reason, partner=None, device=None, mac=None, ip=None, message=None):
+    def _log(self, granted, reason, partner=None, device=None, mac=None, ip=None, message=None):
         """Write an entry. With the context key ``isp_access_log_quiet`` (seconds: the
         captive page's connect POST, which the page repeats while a router is unreachable)
         an entry identical to one of the last that many seconds (a known device: also its

@@ -20,7 +20,7 @@ ACCESS_NOT_GIVEN = ("not_applied", "refunded")
 class IspDashboard(models.AbstractModel):
     """The ISP back-office dashboard: sections of cards, each with its value and the action
     opening the records behind it, from grouped queries; other modules add sections through
-    ``_isp_dashboard_sections(ctx)``. Revenue is what was sold (``isp.purchase.amount``). See
+    ``_dashboard_sections(ctx)``. Revenue is what was sold (``isp.purchase.amount``). See
     docs/architecture.md, "Dashboard and reports"."""
 
     _name = "isp.dashboard"
@@ -34,7 +34,7 @@ class IspDashboard(models.AbstractModel):
         payments, vouchers, devices, and what other modules add)."""
         ctx = self._dashboard_context(options)
         sections = sorted(
-            self._isp_dashboard_sections(ctx), key=lambda s: (s.get("sequence", 100), s["key"])
+            self._dashboard_sections(ctx), key=lambda s: (s.get("sequence", 100), s["key"])
         )
         return {
             "generated_at": fields.Datetime.to_string(ctx["now"]),
@@ -46,10 +46,10 @@ class IspDashboard(models.AbstractModel):
     @api.model
     def action_open_unmatched_payments(self):
         """Reporting menu: mobile-money payments not matched to an invoice."""
-        domain = self._isp_unmatched_payments_domain()
+        domain = self._unmatched_payments_domain()
         if domain is None:
             raise UserError(self.env._("You are not allowed to see payments."))
-        return self._isp_action(
+        return self._action(
             self.env._("Mobile-money payments not matched to an invoice"),
             "account.payment",
             domain,
@@ -60,7 +60,7 @@ class IspDashboard(models.AbstractModel):
     @api.model
     def _dashboard_context(self, options=None):
         options = options or {}
-        churn_days = self._isp_check_churn_days(options.get("churn_days", CHURN_DAYS_DEFAULT))
+        churn_days = self._check_churn_days(options.get("churn_days", CHURN_DAYS_DEFAULT))
         now = fields.Datetime.now()
         tz = self.env.tz
         today = pytz.utc.localize(now).astimezone(tz).date()
@@ -88,7 +88,7 @@ class IspDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _isp_check_churn_days(self, churn_days):
+    def _check_churn_days(self, churn_days):
         if (
             isinstance(churn_days, bool)
             or not isinstance(churn_days, int)
@@ -103,7 +103,7 @@ class IspDashboard(models.AbstractModel):
         return churn_days
 
     @api.model
-    def _isp_action(self, name, model, domain, views=("list", "form"), context=None):
+    def _action(self, name, model, domain, views=("list", "form"), context=None):
         return {
             "type": "ir.actions.act_window",
             "name": name,
@@ -122,7 +122,7 @@ class IspDashboard(models.AbstractModel):
         return list(leaf) if isinstance(leaf, tuple) else leaf
 
     @api.model
-    def _isp_card(self, key, label, value, action=None, *, kind="integer", tone=None, hint=None):
+    def _card(self, key, label, value, action=None, *, kind="integer", tone=None, hint=None):
         """One figure. ``value``: a number, or for money a list of ``{currency_id, value}``
         (one per currency of the companies shown); ``action``: what a click opens (a window
         action dict), or the key for ``action_open_figure``; ``tone``: success / warning /

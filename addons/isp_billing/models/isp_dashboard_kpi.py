@@ -27,13 +27,11 @@ class IspDashboard(models.AbstractModel):
         """The action of a figure whose records are a computed set of customers (KPIs):
         computed on click rather than shipped with the dashboard."""
         ctx = self._dashboard_context(options)
-        kpis = self._isp_customer_kpis(ctx, with_ids=True)
+        kpis = self._customer_kpis(ctx, with_ids=True)
         if key not in kpis["ids"]:
             raise UserError(self.env._("Unknown dashboard figure %(key)r.", key=key))
         labels = self._kpi_labels(ctx)
-        return self._isp_action(
-            labels[key], "res.partner", [("id", "in", sorted(kpis["ids"][key]))]
-        )
+        return self._action(labels[key], "res.partner", [("id", "in", sorted(kpis["ids"][key]))])
 
     @api.model
     def _kpi_labels(self, ctx):
@@ -48,16 +46,16 @@ class IspDashboard(models.AbstractModel):
 
     @api.model
     def _section_kpis(self, ctx):
-        kpis = self._isp_customer_kpis(ctx)
+        kpis = self._customer_kpis(ctx)
         labels = self._kpi_labels(ctx)
         period = [*ctx["company_domain"], ("create_date", ">=", ctx["kpi_from"])]
         churn_rate = round(100.0 * kpis["churned"] / kpis["lapsed"], 1) if kpis["lapsed"] else 0.0
         cards = [
-            self._isp_card(
+            self._card(
                 "arpu",
                 self.env._("ARPU (30 days)"),
                 kpis["arpu"],
-                self._isp_action(
+                self._action(
                     self.env._("Purchases by customer (30 days)"),
                     "isp.purchase",
                     period,
@@ -66,11 +64,11 @@ class IspDashboard(models.AbstractModel):
                 kind="monetary",
                 hint=self.env._("revenue / paying customers (%(count)s)", count=kpis["payers"]),
             ),
-            self._isp_card(
+            self._card(
                 "mrr_pppoe",
                 self.env._("MRR (PPPoE)"),
                 kpis["mrr"],
-                self._isp_action(
+                self._action(
                     self.env._("Active PPPoE subscriptions"),
                     "isp.subscription",
                     [
@@ -83,9 +81,9 @@ class IspDashboard(models.AbstractModel):
                 kind="monetary",
                 hint=self.env._("active PPPoE at monthly list price"),
             ),
-            self._isp_card("new", labels["new"], kpis["new"], "new", tone="success"),
-            self._isp_card("returning", labels["returning"], kpis["returning"], "returning"),
-            self._isp_card(
+            self._card("new", labels["new"], kpis["new"], "new", tone="success"),
+            self._card("returning", labels["returning"], kpis["returning"], "returning"),
+            self._card(
                 "churned",
                 labels["churned"],
                 kpis["churned"],
@@ -109,7 +107,7 @@ class IspDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _isp_customer_kpis(self, ctx, with_ids=False):
+    def _customer_kpis(self, ctx, with_ids=False):
         """ARPU and MRR (per currency), new / returning customers over the KPI period
         (``kpi_from`` to ``kpi_to``) and churn: set-based SQL over the companies shown, after
         the usual access check. Three queries, each one pass over its table.

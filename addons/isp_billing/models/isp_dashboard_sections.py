@@ -19,10 +19,10 @@ class IspDashboard(models.AbstractModel):
     _inherit = "isp.dashboard"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
-    def _isp_dashboard_sections(self, ctx):
+    def _dashboard_sections(self, ctx):
         """Hook: the list of sections ``{key, title, sequence, cards: [card, ...]}``; extend it
         with ``super()`` and append yours (isp_mikrotik: routers, isp_sms: SMS). Each card is
-        made with ``_isp_card`` and is computed with grouped queries."""
+        made with ``_card`` and is computed with grouped queries."""
         sections = [
             self._section_customers(ctx),
             self._section_revenue(ctx),
@@ -50,49 +50,47 @@ class IspDashboard(models.AbstractModel):
             ("create_date", ">=", ctx["week"]),
         ]
         cards = [
-            self._isp_card(
+            self._card(
                 "active_subscriptions",
                 self.env._("Active users"),
                 sum(active.values()),
-                self._isp_action(
-                    self.env._("Active subscriptions"), "isp.subscription", active_domain
-                ),
+                self._action(self.env._("Active subscriptions"), "isp.subscription", active_domain),
                 tone="success",
             ),
-            self._isp_card(
+            self._card(
                 "active_hotspot",
                 self.env._("Active hotspot"),
                 active.get("hotspot", 0),
-                self._isp_action(
+                self._action(
                     self.env._("Active hotspot subscriptions"),
                     "isp.subscription",
                     [*active_domain, ("service_type", "=", "hotspot")],
                 ),
             ),
-            self._isp_card(
+            self._card(
                 "active_pppoe",
                 self.env._("Active PPPoE"),
                 active.get("pppoe", 0),
-                self._isp_action(
+                self._action(
                     self.env._("Active PPPoE subscriptions"),
                     "isp.subscription",
                     [*active_domain, ("service_type", "=", "pppoe")],
                 ),
             ),
-            self._isp_card(
+            self._card(
                 "expiring_24h",
                 self.env._("Expiring within 24 h"),
                 Subscription.search_count(expiring_domain),
-                self._isp_action(
+                self._action(
                     self.env._("Expiring within 24 h"), "isp.subscription", expiring_domain
                 ),
                 tone="warning",
             ),
-            self._isp_card(
+            self._card(
                 "new_customers_7d",
                 self.env._("New customers (7 days)"),
                 self.env["res.partner"].search_count(new_domain),
-                self._isp_action(self.env._("New customers (7 days)"), "res.partner", new_domain),
+                self._action(self.env._("New customers (7 days)"), "res.partner", new_domain),
             ),
         ]
         return {
@@ -130,11 +128,11 @@ class IspDashboard(models.AbstractModel):
             "month": self.env._("Revenue 30 days"),
         }
         cards = [
-            self._isp_card(
+            self._card(
                 f"revenue_{key}",
                 labels[key],
                 self._amounts_by_currency(amounts[key]),
-                self._isp_action(
+                self._action(
                     labels[key],
                     "isp.purchase",
                     [*ctx["company_domain"], ("create_date", ">=", ctx[key])],
@@ -180,11 +178,11 @@ class IspDashboard(models.AbstractModel):
         tones = {"done": "success", "pending": "warning", "error": "danger", "cancel": "muted"}
         not_given = [("isp_access_state", "not in", list(ACCESS_NOT_GIVEN))]
         cards = [
-            self._isp_card(
+            self._card(
                 f"payments_{state}",
                 state_labels.get(state, state),
                 by_state.get(state, 0),
-                self._isp_action(
+                self._action(
                     self.env._(
                         "Payments (30 days): %(state)s", state=state_labels.get(state, state)
                     ),
@@ -199,25 +197,25 @@ class IspDashboard(models.AbstractModel):
         # money taken without access, whatever its date, until staff grant it or refund it
         not_applied = [*ctx["company_domain"], ("isp_access_state", "=", "not_applied")]
         cards.append(
-            self._isp_card(
+            self._card(
                 "payments_not_applied",
                 self.env._("Paid, Not Applied"),
                 Tx.search_count(not_applied),
-                self._isp_action(
+                self._action(
                     self.env._("Payments taken without access"), "payment.transaction", not_applied
                 ),
                 tone="danger",
                 hint=self.env._("all dates: grant access or record a refund"),
             )
         )
-        unmatched = self._isp_unmatched_payments_domain(ctx["companies"])
+        unmatched = self._unmatched_payments_domain(ctx["companies"])
         if unmatched is not None:
             cards.append(
-                self._isp_card(
+                self._card(
                     "payments_unmatched",
                     self.env._("Not matched to an invoice"),
                     self.env["account.payment"].search_count(unmatched),
-                    self._isp_action(
+                    self._action(
                         self.env._("Mobile-money payments not matched to an invoice"),
                         "account.payment",
                         unmatched,
@@ -234,7 +232,7 @@ class IspDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _isp_unmatched_payments_domain(self, companies=None):
+    def _unmatched_payments_domain(self, companies=None):
         """Domain of the payments received in a payment provider's journal (mobile money)
         that are not reconciled with an invoice; None when the user cannot read payments."""
         if not self.env["account.payment"].has_access("read"):
@@ -274,26 +272,24 @@ class IspDashboard(models.AbstractModel):
         ]
         active = Device.search_count(active_domain)
         cards = [
-            self._isp_card(
+            self._card(
                 "devices_total",
                 self.env._("Devices"),
                 total,
-                self._isp_action(self.env._("Devices"), "isp.device", companies),
+                self._action(self.env._("Devices"), "isp.device", companies),
             ),
-            self._isp_card(
+            self._card(
                 "devices_active",
                 self.env._("Active (seen in 24 h)"),
                 active,
-                self._isp_action(self.env._("Devices seen in 24 h"), "isp.device", active_domain),
+                self._action(self.env._("Devices seen in 24 h"), "isp.device", active_domain),
                 tone="success",
             ),
-            self._isp_card(
+            self._card(
                 "devices_inactive",
                 self.env._("Inactive"),
                 total - active,
-                self._isp_action(
-                    self.env._("Devices not seen in 24 h"), "isp.device", inactive_domain
-                ),
+                self._action(self.env._("Devices not seen in 24 h"), "isp.device", inactive_domain),
                 tone="muted",
             ),
         ]
@@ -306,11 +302,11 @@ class IspDashboard(models.AbstractModel):
         by_state = dict(Voucher._read_group(companies, ["state"], ["__count"]))
         labels = dict(Voucher._fields["state"]._description_selection(self.env))
         cards = [
-            self._isp_card(
+            self._card(
                 "vouchers_generated",
                 self.env._("Generated"),
                 sum(by_state.values()),
-                self._isp_action(self.env._("Vouchers"), "isp.voucher", companies),
+                self._action(self.env._("Vouchers"), "isp.voucher", companies),
             )
         ]
         tones = {"redeemed": "success", "available": None, "expired": "muted", "void": "muted"}
@@ -318,11 +314,11 @@ class IspDashboard(models.AbstractModel):
             if state not in labels:
                 continue
             cards.append(
-                self._isp_card(
+                self._card(
                     f"vouchers_{state}",
                     labels[state],
                     by_state.get(state, 0),
-                    self._isp_action(
+                    self._action(
                         self.env._("Vouchers: %(state)s", state=labels[state]),
                         "isp.voucher",
                         [*companies, ("state", "=", state)],

@@ -104,7 +104,7 @@ class IspDevice(models.Model):
             device.is_randomized_mac = is_randomized_mac(device.mac)
 
     @api.model
-    def _isp_normalize_mac(self, value):
+    def _normalize_mac(self, value):
         mac = normalize_mac(value)
         if not mac:
             raise ValidationError(
@@ -120,12 +120,12 @@ class IspDevice(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if "mac" in vals:
-                vals["mac"] = self._isp_normalize_mac(vals["mac"])
+                vals["mac"] = self._normalize_mac(vals["mac"])
         return super().create(vals_list)
 
     def write(self, vals):
         if "mac" in vals:
-            vals["mac"] = self._isp_normalize_mac(vals["mac"])
+            vals["mac"] = self._normalize_mac(vals["mac"])
         if vals.get("active"):
             for partner in self.filtered(lambda d: not d.active).partner_id:
                 limit = partner._isp_effective_device_limit()
@@ -149,7 +149,7 @@ class IspDevice(models.Model):
         ``log`` (isp.access.log).
         """
         partner.ensure_one()
-        mac = self._isp_normalize_mac(mac)
+        mac = self._normalize_mac(mac)
         Log = self.env["isp.access.log"]
         # One registration per customer at a time, so two devices racing for the last slot
         # cannot both get it.
@@ -160,7 +160,7 @@ class IspDevice(models.Model):
         now = fields.Datetime.now()
         if device.active:
             device.write({"last_seen": now, "ip": ip or device.ip})
-            log = Log._isp_log(True, "known_device", partner, device=device, mac=mac, ip=ip)
+            log = Log._log(True, "known_device", partner, device=device, mac=mac, ip=ip)
             return {
                 "granted": True,
                 "reason": "known_device",
@@ -177,7 +177,7 @@ class IspDevice(models.Model):
                 count=count,
                 limit=limit,
             )
-            log = Log._isp_log(False, "device_limit", partner, mac=mac, ip=ip, message=message)
+            log = Log._log(False, "device_limit", partner, mac=mac, ip=ip, message=message)
             return {
                 "granted": False,
                 "reason": "device_limit",
@@ -202,7 +202,7 @@ class IspDevice(models.Model):
                     company_id=partner.company_id.id or self.env.company.id,
                 )
             )
-        log = Log._isp_log(True, "new_device", partner, device=device, mac=mac, ip=ip)
+        log = Log._log(True, "new_device", partner, device=device, mac=mac, ip=ip)
         return {
             "granted": True,
             "reason": "new_device",

@@ -40,7 +40,7 @@ class IspManualFulfil(models.TransientModel):
         purchase = (
             self.env["isp.purchase"]
             .sudo()
-            ._isp_fulfil(
+            ._fulfil(
                 self.partner_id,
                 self.bundle_id,
                 "manual",

@@ -85,7 +85,7 @@ class IspPurchase(models.Model):
     # ------------------------------------------------------------------ fulfilment
 
     @api.model
-    def _isp_fulfil(
+    def _fulfil(
         self,
         partner,
         bundle,
@@ -121,7 +121,7 @@ class IspPurchase(models.Model):
         :raise ConcurrencyError: when a concurrent transaction fulfils the same reference or
             the same customer; Odoo's request/cron retry then sees the committed result.
         """
-        reference, bundle, company = self._isp_check_fulfilment(
+        reference, bundle, company = self._check_fulfilment(
             partner, bundle, source, reference, invoice
         )
 
@@ -156,7 +156,7 @@ class IspPurchase(models.Model):
         Subscription = self.env["isp.subscription"].with_company(company)
         partner._isp_lock()
         start_at = date or fields.Datetime.now()
-        subscription, start, end = Subscription._isp_apply_purchase(partner, bundle, start_at)
+        subscription, start, end = Subscription._apply_purchase(partner, bundle, start_at)
         vals = {
             "subscription_id": subscription.id,
             "date_start": start,
@@ -165,12 +165,12 @@ class IspPurchase(models.Model):
             "renewal": start != start_at,
         }
         if invoice:
-            move = purchase._isp_create_invoice(amount)
+            move = purchase._create_invoice(amount)
             vals.update(invoice_id=move.id, amount=move.amount_total)
             if payment:
-                purchase._isp_reconcile_payment(move, payment)
+                purchase._reconcile_payment(move, payment)
             elif journal:
-                purchase._isp_register_payment(move, journal)
+                purchase._register_payment(move, journal)
         elif amount:
             vals["amount"] = amount
         purchase.write(vals)
@@ -184,11 +184,11 @@ class IspPurchase(models.Model):
                 end=fields.Datetime.to_string(end),
             )
         )
-        purchase._isp_fulfilled()
+        purchase._fulfilled()
         return purchase
 
     @api.model
-    def _isp_check_fulfilment(self, partner, bundle, source, reference, invoice):
+    def _check_fulfilment(self, partner, bundle, source, reference, invoice):
         """Refuse bad fulfilment input; returns (reference, bundle variant, company)."""
         reference = (reference or "").strip()
         if source not in dict(SOURCES):
@@ -220,15 +220,15 @@ class IspPurchase(models.Model):
         return reference, bundle, company
 
     @api.model
-    def _isp_invoice_total(self, partner, bundle, company):
-        """(total, currency) of the invoice ``_isp_create_invoice`` will issue for ``bundle``
+    def _invoice_total(self, partner, bundle, company):
+        """(total, currency) of the invoice ``_create_invoice`` will issue for ``bundle``
         to ``partner``, without creating it: the bundle's customer price
         (``product.product._isp_customer_price``, through the invoice's tax engine). Raises
         a UserError when ``company`` cannot sell the bundle (no company, another currency)."""
         bundle = bundle.product_variant_id if bundle._name == "product.template" else bundle
         return bundle._isp_customer_price(partner, company)
 
-    def _isp_wrong_amount_message(self, reference, bundle, paid, due):
+    def _wrong_amount_message(self, reference, bundle, paid, due):
         currency = (self.company_id or bundle.company_id or self.env.company).currency_id
         return self.env._(
             "%(reference)s paid %(paid)s but %(bundle)s costs %(due)s: no access is "
@@ -241,12 +241,12 @@ class IspPurchase(models.Model):
 
     # ------------------------------------------------------------------ invoices
 
-    def _isp_new_invoice(self):
+    def _new_invoice(self):
         """A draft customer invoice for the bundle, with the company's taxes on it."""
         self.ensure_one()
-        return self._isp_new_invoices()
+        return self._new_invoices()
 
-    def _isp_new_invoices(self):
+    def _new_invoices(self):
         """Draft customer invoices for these purchases' bundles, one per purchase (in the
         order of ``self``), created together per company."""
         moves = self.env["account.move"]
@@ -276,33 +276,33 @@ class IspPurchase(models.Model):
             by_id.update(zip(purchases.ids, created, strict=True))
         return moves.concat(*(by_id[purchase.id] for purchase in self))
 
-    def _isp_create_invoice(self, amount=None):
+    def _create_invoice(self, amount=None):
         """A posted customer invoice for the bundle, with the company's taxes on it."""
         self.ensure_one()
-        move = self._isp_new_invoice()
+        move = self._new_invoice()
         if amount is not None and move.currency_id.compare_amounts(amount, move.amount_total):
             raise UserError(
-                self._isp_wrong_amount_message(
+                self._wrong_amount_message(
                     self.reference, self.bundle_id, amount, move.amount_total
                 )
             )
         move.action_post()
         return move
 
-    def _isp_issue_invoice(self):
+    def _issue_invoice(self):
         """Issue the invoice of this paid purchase: posted, for the amount paid. The caller
         holds the purchase's row lock (the transaction's post-processing)."""
         self.ensure_one()
-        return self._isp_issue_invoices()
+        return self._issue_invoices()
 
-    def _isp_issue_invoices(self):
+    def _issue_invoices(self):
         """Issue the invoices of these paid purchases (created and posted together), each
         for the amount paid; returns them in the order of ``self``. A total that differs from
         the amount paid raises (nothing is issued). The caller holds the purchases' row locks
         (the transactions' post-processing)."""
         todo = self.filtered(lambda p: not p.invoice_id)
         if todo:
-            moves = todo._isp_new_invoices()
+            moves = todo._new_invoices()
             for purchase, move in zip(todo, moves, strict=True):
                 if move.currency_id.compare_amounts(purchase.amount, move.amount_total):
                     raise UserError(
@@ -321,7 +321,7 @@ class IspPurchase(models.Model):
                 purchase.write({"invoice_id": move.id, "invoice_error": False})
         return self.env["account.move"].concat(*(purchase.invoice_id for purchase in self))
 
-    def _isp_register_payment(self, move, journal):
+    def _register_payment(self, move, journal):
         """Pay ``move`` in full through ``journal`` and reconcile it."""
         wizard = (
             self.env["account.payment.register"]
@@ -336,7 +336,7 @@ class IspPurchase(models.Model):
         )
         return wizard._create_payments()
 
-    def _isp_reconcile_payment(self, move, payment):
+    def _reconcile_payment(self, move, payment):
         """Reconcile ``move`` with an existing posted payment (e.g. the one Odoo's payment
         flow created for a transaction)."""
         lines = (move.line_ids + payment.move_id.line_ids).filtered(
@@ -346,7 +346,7 @@ class IspPurchase(models.Model):
         )
         lines.reconcile()
 
-    def _isp_fulfilled(self):
+    def _fulfilled(self):
         """Hook called once per new purchase, after the subscription was activated or
         extended (isp_sms sends the confirmation here). Must not fail the fulfilment."""
         _logger.info(
@@ -359,7 +359,7 @@ class IspPurchase(models.Model):
 
     # ------------------------------------------------------------------ invoicing errors
 
-    def _isp_invoice_failed(self, error):
+    def _invoice_failed(self, error):
         """Record why this purchase's invoice could not be issued, for staff (the
         transaction's post-processing retries it)."""
         self.ensure_one()

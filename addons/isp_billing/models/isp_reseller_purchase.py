@@ -54,7 +54,7 @@ class IspResellerPurchase(models.Model):
     _quantity_positive = models.Constraint("CHECK(quantity > 0)", "Buy at least one voucher.")
 
     @api.model
-    def _isp_buy(self, reseller, bundle, quantity, request_key):
+    def _buy(self, reseller, bundle, quantity, request_key):
         """Buy ``quantity`` vouchers of ``bundle`` for ``reseller`` from its balance, once per
         ``request_key``. Returns the purchase (the existing one for a repeated key).
 
@@ -104,8 +104,8 @@ class IspResellerPurchase(models.Model):
                     }
                 )
                 purchase.flush_recordset()
-                purchase._isp_pay_from_balance()
-                purchase._isp_make_batch()
+                purchase._pay_from_balance()
+                purchase._make_batch()
         except pg_errors.UniqueViolation as exc:
             raise ConcurrencyError(
                 f"reseller purchase {request_key} made by a concurrent transaction"
@@ -120,7 +120,7 @@ class IspResellerPurchase(models.Model):
         )
         return purchase
 
-    def _isp_pay_from_balance(self):
+    def _pay_from_balance(self):
         """Invoice the vouchers at the reseller price and pay the invoice with the reseller's
         credit; refuse (UserError) when the balance is short."""
         self.ensure_one()
@@ -185,7 +185,7 @@ class IspResellerPurchase(models.Model):
             }
         )
 
-    def _isp_make_batch(self):
+    def _make_batch(self):
         self.ensure_one()
         batch = (
             self.env["isp.voucher.batch"]
@@ -212,7 +212,7 @@ class IspResellerPurchase(models.Model):
     # ------------------------------------------------------------------ reseller portal
 
     @api.model
-    def _isp_reseller_sales(self, reseller, months=12):
+    def _reseller_sales(self, reseller, months=12):
         """Per month (newest first): purchases, vouchers bought, face value, paid, commission,
         and codes redeemed with their face value. Read as the caller (record rules apply)."""
         reseller = reseller.commercial_partner_id
@@ -262,7 +262,7 @@ class IspResellerPurchase(models.Model):
         return sorted(rows.values(), key=lambda r: r["month"], reverse=True)[:months]
 
     @api.model
-    def _isp_reseller_customers(self, reseller, limit=200):
+    def _reseller_customers(self, reseller, limit=200):
         """The customers who redeemed this reseller's codes: name, masked phone, codes
         redeemed and the last redemption, most recent first."""
         reseller = reseller.commercial_partner_id
@@ -286,7 +286,7 @@ class IspResellerPurchase(models.Model):
         return [
             {
                 "name": partner.sudo().name,
-                "phone": self._isp_mask_phone(partner.sudo().phone),
+                "phone": self._mask_phone(partner.sudo().phone),
                 "count": count,
                 "last": last,
             }
@@ -294,7 +294,7 @@ class IspResellerPurchase(models.Model):
         ]
 
     @staticmethod
-    def _isp_mask_phone(phone):
+    def _mask_phone(phone):
         phone = phone or ""
         if len(phone) <= 7:
             return phone

@@ -190,7 +190,7 @@ class IspSubscription(models.Model):
                     self.env._("A subscription starts as a draft; activate it afterwards.")
                 )
         subscriptions = super().create(vals_list)
-        subscriptions.filtered(lambda s: not s.login)._isp_generate_credentials()
+        subscriptions.filtered(lambda s: not s.login)._generate_credentials()
         return subscriptions
 
     def write(self, vals):
@@ -211,10 +211,10 @@ class IspSubscription(models.Model):
         result = super().write(vals)
         changed = self.filtered(lambda s: previous[s.id] != s.state)
         if changed:
-            changed._isp_state_changed({sid: previous[sid] for sid in changed.ids})
+            changed._state_changed({sid: previous[sid] for sid in changed.ids})
         return result
 
-    def _isp_generate_credentials(self):
+    def _generate_credentials(self):
         """Give each subscription a login (the phone's digits, unique per service) and a random
         password. Users type these into routers, so they stay short and unambiguous."""
         taken = {
@@ -280,7 +280,7 @@ class IspSubscription(models.Model):
         self.write({"state": "cancelled"})
         return True
 
-    def _isp_state_changed(self, previous_states):
+    def _state_changed(self, previous_states):
         """Hook called after every state change, once per write, with ``self`` the changed
         subscriptions and ``previous_states`` their states before ({id: state}).
 
@@ -288,20 +288,20 @@ class IspSubscription(models.Model):
         batch-aware and must not fail the state change: queue work, don't do it inline.
         """
         _logger.debug("ISP subscriptions %s changed state (from %s)", self.ids, previous_states)
-        self._isp_recurring_state_changed(previous_states)
+        self._recurring_state_changed(previous_states)
 
     # ------------------------------------------------------------------ fulfilment
 
-    def _isp_apply_purchase(self, partner, bundle, start_at):
+    def _apply_purchase(self, partner, bundle, start_at):
         """Find the customer's subscription for this service and extend or restart it, or
         create one. Returns (subscription, period start, period end).
 
         An active subscription is extended by ``bundle``'s duration from its expiry and
-        keeps its own bundle when that one is bigger (``_isp_keeps_bundle``): a Daily
+        keeps its own bundle when that one is bigger (``_keeps_bundle``): a Daily
         voucher or payment added to a Weekly plan adds a day on the Weekly plan.
 
         No field tracking nor creation message: the fulfilment logs one note saying what
-        was bought and until when (``isp.purchase._isp_fulfil``)."""
+        was bought and until when (``isp.purchase._fulfil``)."""
         quiet = self.with_context(mail_notrack=True, mail_create_nolog=True)
         subscription = quiet.search(
             [
@@ -322,7 +322,7 @@ class IspSubscription(models.Model):
                 else subscription.data_cap_mb + bundle.isp_data_cap_mb
             )
             vals = {"date_expiry": end, "data_cap_mb": cap}
-            if not subscription._isp_keeps_bundle(bundle):
+            if not subscription._keeps_bundle(bundle):
                 vals["bundle_id"] = bundle.id
             subscription.write(vals)
             return subscription, start, end
@@ -347,7 +347,7 @@ class IspSubscription(models.Model):
             subscription.write({"state": "active"})
         return subscription, start, end
 
-    def _isp_keeps_bundle(self, bundle):
+    def _keeps_bundle(self, bundle):
         """Whether this active subscription keeps its bundle when ``bundle``'s period is
         added to it.
 

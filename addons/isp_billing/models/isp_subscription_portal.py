@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 class IspSubscription(models.Model):
     _inherit = "isp.subscription"  # pylint: disable=consider-merging-classes-inherited
 
-    def _isp_portal_speed(self):
+    def _portal_speed(self):
         """'10 Mbit/s down, 5 Mbit/s up' for the customer, or '' when unlimited."""
         self.ensure_one()
         bundle = self.bundle_id
@@ -25,14 +25,14 @@ class IspSubscription(models.Model):
             parts.append(self.env._("%(rate)s up", rate=rate(bundle.isp_upload_kbps)))
         return ", ".join(parts)
 
-    def _isp_portal_sessions(self, limit=10):
+    def _portal_sessions(self, limit=10):
         """Hook: the customer's recent sessions for the portal, newest first, as dicts with
         ``start``, ``last_seen`` (datetimes), ``data_mb``, ``ip`` and ``online``. isp_billing
         records none; a module that polls the routers (isp_mikrotik) returns them."""
         self.ensure_one()
         return []
 
-    def _isp_portal_invoices(self):
+    def _portal_invoices(self):
         """The invoices of this subscription: its period invoices and its purchases'."""
         self.ensure_one()
         moves = self.sudo().recurring_invoice_ids | self.sudo().purchase_ids.invoice_id
@@ -40,7 +40,7 @@ class IspSubscription(models.Model):
             lambda m: (m.invoice_date or fields.Date.today(), m.id), reverse=True
         )
 
-    def _isp_portal_plan_options(self):
+    def _portal_plan_options(self):
         """Bundles the customer may ask to move to: the company's other bundles of the same
         service."""
         self.ensure_one()
@@ -59,11 +59,11 @@ class IspSubscription(models.Model):
             )
         )
 
-    def _isp_request_plan_change(self, bundle, note=""):
+    def _request_plan_change(self, bundle, note=""):
         """Record a customer's change-of-plan request for staff: a chatter message and a to-do
         activity. A repeated request for the same bundle while one is open adds nothing."""
         self.ensure_one()
-        if bundle not in self._isp_portal_plan_options():
+        if bundle not in self._portal_plan_options():
             raise UserError(self.env._("Choose one of the plans offered."))
         if self.state == "cancelled":
             raise UserError(self.env._("This subscription is cancelled."))
@@ -91,11 +91,11 @@ class IspSubscription(models.Model):
             "mail.mail_activity_data_todo",
             summary=summary,
             note=note,
-            user_id=self._isp_staff_user().id,
+            user_id=self._staff_user().id,
         )
         return True
 
-    def _isp_staff_user(self):
+    def _staff_user(self):
         """Who gets customers' requests: the customer's salesperson, else an ISP manager of
         the company."""
         self.ensure_one()

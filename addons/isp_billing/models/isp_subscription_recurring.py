@@ -109,19 +109,19 @@ class IspSubscription(models.Model):
     )
     def _compute_next_period(self):
         for subscription in self:
-            period = subscription._isp_next_period()
+            period = subscription._next_period()
             subscription.next_period_date_start = period[0] if period else False
             subscription.next_period_date_end = period[1] if period else False
 
     def _compute_recurring_overdue(self):
         origin = self._origin
         overdue = (
-            origin._isp_overdue_invoices(grace_days=0).isp_subscription_id if origin.ids else origin
+            origin._overdue_invoices(grace_days=0).isp_subscription_id if origin.ids else origin
         )
         for subscription in self:
             subscription.recurring_overdue = subscription._origin in overdue
 
-    def _isp_next_period(self):
+    def _next_period(self):
         """(start, end, ratio) of the next period to invoice, dates inclusive, or None.
 
         With the company's pro-rating on, periods follow calendar months: a first period that
@@ -150,18 +150,18 @@ class IspSubscription(models.Model):
             ratio *= ((end - start).days + 1) / full
         return start, end, ratio
 
-    def _isp_next_invoice_date(self):
+    def _next_invoice_date(self):
         """OCA contract's rule: a pre-paid period is invoiced on its first day, a post-paid
         one on the day after its last."""
         self.ensure_one()
-        period = self._isp_next_period()
+        period = self._next_period()
         if not period:
             return False
         if self.recurring_invoicing_type == "pre-paid":
             return period[0]
         return period[1] + relativedelta(days=1)
 
-    def _isp_tz(self):
+    def _tz(self):
         company = self.company_id[:1] or self.env.company
         tz_name = company.partner_id.tz
         if not tz_name and company.country_id.code:
@@ -169,32 +169,30 @@ class IspSubscription(models.Model):
             tz_name = zones[0] if zones else None
         return pytz.timezone(tz_name or "UTC")
 
-    def _isp_local_midnight(self, day):
+    def _local_midnight(self, day):
         """The (naive UTC) moment ``day`` begins in the company's time zone."""
-        local = self._isp_tz().localize(datetime.combine(day, time.min))
+        local = self._tz().localize(datetime.combine(day, time.min))
         return local.astimezone(pytz.utc).replace(tzinfo=None)
 
-    def _isp_local_date(self, moment):
+    def _local_date(self, moment):
         """The company-local date of a (naive UTC) moment."""
-        return pytz.utc.localize(moment).astimezone(self._isp_tz()).date()
+        return pytz.utc.localize(moment).astimezone(self._tz()).date()
 
-    def _isp_recurring_start(self):
+    def _recurring_start(self):
         """Start billing subscriptions that (re)start on a monthly bundle: the first period
         begins on the day access starts; purchases already cover their own periods."""
         for subscription in self.filtered(lambda s: s.recurring_invoicing_type):
-            start_day = subscription._isp_local_date(
-                subscription.date_start or fields.Datetime.now()
-            )
+            start_day = subscription._local_date(subscription.date_start or fields.Datetime.now())
             subscription.write({"recurring_date_start": start_day, "last_date_invoiced": False})
-            subscription.recurring_next_date = subscription._isp_next_invoice_date()
+            subscription.recurring_next_date = subscription._next_invoice_date()
 
-    def _isp_recurring_state_changed(self, previous_states):
+    def _recurring_state_changed(self, previous_states):
         started = self.filtered(
             lambda s: s.state == "active"
             and previous_states.get(s.id) in ("draft", "expired")
             and s.recurring_invoicing_type
         )
-        started._isp_recurring_start()
+        started._recurring_start()
         stopped = self.filtered(
             lambda s: s.state in ("cancelled", "expired") and s.recurring_next_date
         )
@@ -219,50 +217,50 @@ class IspSubscription(models.Model):
                         name=subscription.name,
                     )
                 )
-            subscription._isp_invoice_period(subscription._isp_today())
+            subscription._invoice_period(subscription._today())
         return True
 
-    def _isp_paid_until(self):
+    def _paid_until(self):
         """The local date up to which purchases (payment, voucher, manual) already paid this
         subscription's access, or None."""
         self.ensure_one()
         ends = [p.date_end for p in self.purchase_ids if p.date_end]
-        return self._isp_local_date(max(ends)) if ends else None
+        return self._local_date(max(ends)) if ends else None
 
-    def _isp_invoice_period(self, today):
+    def _invoice_period(self, today):
         """Invoice this subscription's next period, move the billing forward and extend
         access to the end of the period it now covers. Periods already paid by purchases are
         skipped (billing resumes where they end). Returns the invoice (empty when nothing was
         due)."""
         self.ensure_one()
-        period = self._isp_next_period()
-        paid_until = self._isp_paid_until()
+        period = self._next_period()
+        paid_until = self._paid_until()
         if period and paid_until and paid_until > period[0]:
             self.last_date_invoiced = paid_until - relativedelta(days=1)
-            self.recurring_next_date = self._isp_next_invoice_date()
+            self.recurring_next_date = self._next_invoice_date()
             if not self.recurring_next_date or self.recurring_next_date > today:
                 return self.env["account.move"]
-            period = self._isp_next_period()
+            period = self._next_period()
         if not period:
             self.recurring_next_date = False
             return self.env["account.move"]
         start, end, ratio = period
         invoice_date = min(self.recurring_next_date or today, today)
-        move = self._isp_create_period_invoice(start, end, ratio, invoice_date)
+        move = self._create_period_invoice(start, end, ratio, invoice_date)
         self.last_date_invoiced = end
-        self.recurring_next_date = self._isp_next_invoice_date()
+        self.recurring_next_date = self._next_invoice_date()
         # pre-paid: access runs to the end of the invoiced period; post-paid: the customer
         # goes on using the next period, invoiced when it ends.
         access_until = end
         if self.recurring_invoicing_type == "post-paid":
-            following = self._isp_next_period()
+            following = self._next_period()
             access_until = following[1] if following else end
-        until = self._isp_local_midnight(access_until + relativedelta(days=1))
+        until = self._local_midnight(access_until + relativedelta(days=1))
         if not self.date_expiry or until > self.date_expiry:
             self.date_expiry = until
         return move
 
-    def _isp_create_period_invoice(self, start, end, ratio, invoice_date):
+    def _create_period_invoice(self, start, end, ratio, invoice_date):
         self.ensure_one()
         company = self.company_id
         bundle = self.bundle_id
@@ -315,11 +313,11 @@ class IspSubscription(models.Model):
         return move.sudo(False)
 
     @api.model
-    def _isp_today(self):
+    def _today(self):
         """Today in the company's time zone (billing days are the operator's days)."""
-        return self._isp_local_date(fields.Datetime.now())
+        return self._local_date(fields.Datetime.now())
 
-    def _isp_overdue_invoices(self, grace_days=None):
+    def _overdue_invoices(self, grace_days=None):
         """Posted period invoices of these subscriptions (all, on an empty recordset) still
         unpaid ``grace_days`` after their due date (each company's grace period when None),
         counted in each company's days."""
@@ -334,7 +332,7 @@ class IspSubscription(models.Model):
         if self:
             domain &= Domain("isp_subscription_id", "in", self.ids)
         moves = self.env["account.move"].sudo().search(domain)
-        todays = {company: self.with_company(company)._isp_today() for company in moves.company_id}
+        todays = {company: self.with_company(company)._today() for company in moves.company_id}
 
         def overdue(move):
             grace = move.company_id.isp_recurring_grace_days if grace_days is None else grace_days
@@ -361,13 +359,13 @@ class IspSubscription(models.Model):
             done.update((batch - locked).ids)
             for subscription in locked:
                 subscription = subscription.with_company(subscription.company_id)
-                today = subscription._isp_today()
+                today = subscription._today()
                 if subscription.recurring_next_date > today:
                     done.add(subscription.id)
                     continue
                 try:
                     with self.env.cr.savepoint():
-                        subscription._isp_invoice_period(today)
+                        subscription._invoice_period(today)
                 except UserError as error:
                     done.add(subscription.id)
                     _logger.warning(
@@ -376,14 +374,14 @@ class IspSubscription(models.Model):
             remaining = max(remaining - len(batch), 0)
             if not cron._commit_progress(len(locked), remaining=remaining):
                 return False
-        return self._isp_suspend_overdue()
+        return self._suspend_overdue()
 
     @api.model
-    def _isp_suspend_overdue(self, batch_size=500):
+    def _suspend_overdue(self, batch_size=500):
         """Suspend active monthly subscriptions with an invoice unpaid past the grace period
         (the state hooks disable the router user and send the SMS)."""
         cron = self.env["ir.cron"]
-        overdue = self.browse()._isp_overdue_invoices()
+        overdue = self.browse()._overdue_invoices()
         subscriptions = overdue.isp_subscription_id.filtered(lambda s: s.state == "active")
         for batch in split_every(batch_size, subscriptions.ids, self.browse):
             batch.write({"state": "suspended", "recurring_suspended": True})
@@ -399,13 +397,13 @@ class IspSubscription(models.Model):
                 return False
         return True
 
-    def _isp_reconnect_paid(self):
+    def _reconnect_paid(self):
         """Resume the suspended ones of these subscriptions that owe nothing overdue any more
         (called when one of their invoices is paid, online or by staff)."""
         suspended = self.filtered(lambda s: s.state == "suspended" and s.recurring_suspended)
         if not suspended:
             return
-        still_overdue = suspended._isp_overdue_invoices().isp_subscription_id
+        still_overdue = suspended._overdue_invoices().isp_subscription_id
         to_resume = suspended - still_overdue
         if to_resume:
             to_resume.recurring_suspended = False

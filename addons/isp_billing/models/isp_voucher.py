@@ -74,7 +74,7 @@ class IspVoucher(models.Model):
     # ------------------------------------------------------------------ codes
 
     @api.model
-    def _isp_normalize_code(self, text):
+    def _normalize_code(self, text):
         """Typed input → ``XXXX-XXXX-XXXX``, or False when it cannot be a voucher code (wrong
         length, a character outside the alphabet, or a wrong check character). Case, spaces
         and dashes do not matter. Never reads the database."""
@@ -83,7 +83,7 @@ class IspVoucher(models.Model):
     # ------------------------------------------------------------------ redemption
 
     @api.model
-    def _isp_redeem(
+    def _redeem(
         self,
         code,
         phone,
@@ -96,7 +96,7 @@ class IspVoucher(models.Model):
         phone_owner=False,
     ):
         """Redeem ``code`` for the customer with ``phone``: one period of the voucher's bundle
-        through ``isp.purchase._isp_fulfil`` (source "voucher"), exactly once per code.
+        through ``isp.purchase._fulfil`` (source "voucher"), exactly once per code.
         Returns the ``isp.purchase``.
 
         ``mac`` and ``ip`` are the redeeming device's, recorded on the voucher; the device is
@@ -122,7 +122,7 @@ class IspVoucher(models.Model):
         code redeemed.
         """
         company = company or self.env.company
-        normalized = self._isp_normalize_code(code)
+        normalized = self._normalize_code(code)
         if not normalized:
             raise IspVoucherRefused(
                 self.env._(
@@ -136,25 +136,23 @@ class IspVoucher(models.Model):
         Partner = self.env["res.partner"].with_company(company)
         phone = Partner._isp_normalize_phone(phone, company.country_id)
         if mac:
-            mac = normalize_mac(mac) or self.env["isp.device"]._isp_normalize_mac(mac)
+            mac = normalize_mac(mac) or self.env["isp.device"]._normalize_mac(mac)
         ip = (ip or "").strip()[:64] or None
         requester = (client_ip or "").strip()[:64] or ip
         Attempt = self.env["isp.voucher.attempt"]
-        Attempt._isp_check_limit(
-            company, phone, mac, requester, normalized, phone_owner=phone_owner
-        )
+        Attempt._check_limit(company, phone, mac, requester, normalized, phone_owner=phone_owner)
 
-        voucher = Voucher._isp_lock_code(normalized, company)
-        failure = voucher._isp_refusal()
+        voucher = Voucher._lock_code(normalized, company)
+        failure = voucher._refusal()
         if failure:
             result, message = failure
-            Attempt._isp_record(company, phone, mac, requester, normalized, result, voucher)
+            Attempt._record(company, phone, mac, requester, normalized, result, voucher)
             raise IspVoucherRefused(message, result)
 
         partner = Partner._isp_find_or_create_customer(phone, company)
         n = voucher.redeem_count + 1
         reference = voucher.code if n == 1 else f"{voucher.code}#{n}"
-        purchase = self.env["isp.purchase"]._isp_fulfil(
+        purchase = self.env["isp.purchase"]._fulfil(
             partner, voucher.bundle_id, "voucher", reference, invoice=False, amount=voucher.price
         )
         device = self.env["isp.device"]
@@ -177,7 +175,7 @@ class IspVoucher(models.Model):
         return purchase
 
     @api.model
-    def _isp_lock_code(self, code, company):
+    def _lock_code(self, code, company):
         """The voucher ``code`` of ``company``, its row locked for this transaction (empty
         when there is none: another company's code is unknown here)."""
         self.flush_model(["code", "company_id", "state"])
@@ -194,7 +192,7 @@ class IspVoucher(models.Model):
         # whoever holds a code may redeem it: the row is written as superuser
         return voucher.sudo()
 
-    def _isp_refusal(self):
+    def _refusal(self):
         """(result, message for the customer) when this voucher cannot be redeemed now."""
         if not self:
             return "unknown", self.env._(
@@ -274,13 +272,13 @@ class IspVoucher(models.Model):
 
     # ------------------------------------------------------------------ cards
 
-    def _isp_captive_url(self):
+    def _captive_url(self):
         """What the card's QR code opens: the captive page with the code filled in, on the
         company's website (website installed) or the database's base URL."""
         self.ensure_one()
         return f"{self.get_base_url().rstrip('/')}/hotspot?voucher={self.code}"
 
-    def _isp_card_pages(self, per_page):
+    def _card_pages(self, per_page):
         """The vouchers in pages of ``per_page`` cards (report templates)."""
         return [self[i : i + per_page] for i in range(0, len(self), per_page)]
 

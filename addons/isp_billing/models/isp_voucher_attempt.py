@@ -45,7 +45,7 @@ class IspVoucherAttempt(models.Model):
     _create_date_idx = models.Index("(create_date)")
 
     @api.model
-    def _isp_record(self, company, phone, mac, ip, code, result, voucher=None):
+    def _record(self, company, phone, mac, ip, code, result, voucher=None):
         attempt = (
             self.sudo()
             .with_company(company)
@@ -99,7 +99,7 @@ class IspVoucherAttempt(models.Model):
         return {"phone": by_phone, "mac": by_mac, "ip": by_ip}
 
     @api.model
-    def _isp_check_limit(self, company, phone, mac, ip, code, phone_owner=False):
+    def _check_limit(self, company, phone, mac, ip, code, phone_owner=False):
         """Raise IspVoucherRefused "blocked" (and log a "blocked" attempt) when the phone or
         the MAC reached the company's limit of failed attempts in its window (from the
         requester's address ``ip``), or the address its own limit (higher: behind a hotspot
@@ -113,7 +113,7 @@ class IspVoucherAttempt(models.Model):
         by_phone = 0 if phone_owner else failures["phone"]
         if not (0 < limit <= max(by_phone, failures["mac"]) or 0 < ip_limit <= failures["ip"]):
             return
-        self._isp_record(company, phone, mac, ip, code, "blocked")
+        self._record(company, phone, mac, ip, code, "blocked")
         raise IspVoucherRefused(
             self.env._(
                 "Too many wrong voucher codes from this phone or device. Try again in "

@@ -154,7 +154,7 @@ class IspVoucherBatch(models.Model):
                 vals["name"] = self.env["ir.sequence"].next_by_code("isp.voucher.batch") or new
         batches = super().create(vals_list)
         for batch in batches.filtered(lambda b: not b.bundle_id):
-            batch.bundle_id = batch._isp_duration_bundle()
+            batch.bundle_id = batch._duration_bundle()
         return batches
 
     def write(self, vals):
@@ -195,7 +195,7 @@ class IspVoucherBatch(models.Model):
 
     # ------------------------------------------------------------------ duration-only batches
 
-    def _isp_duration_bundle(self):
+    def _duration_bundle(self):
         """The company's hidden (archived) hotspot bundle of ``duration_hours`` hours: what a
         voucher of a plain duration fulfils with. One per company and duration, found by its
         internal reference ISP-VOUCHER-<hours>H; archived, so it is never offered for sale."""
@@ -234,18 +234,18 @@ class IspVoucherBatch(models.Model):
 
     def action_generate(self):
         """Create the missing codes of each batch (``quantity`` in all), now, set-based."""
-        self._isp_check_generate_access()
+        self._check_generate_access()
         for batch in self:
-            missing = batch.quantity - batch._isp_generated_count()
+            missing = batch.quantity - batch._generated_count()
             while missing > 0:
-                missing -= batch._isp_generate_chunk(min(missing, CHUNK))
+                missing -= batch._generate_chunk(min(missing, CHUNK))
             batch.state = "done"
         return True
 
     def action_start_generate(self):
         """The form's button: small batches at once, large ones by the cron in committed
         chunks, with their progress on the form."""
-        self._isp_check_generate_access()
+        self._check_generate_access()
         small = self.filtered(lambda b: b.quantity <= BACKGROUND_QUANTITY)
         small.action_generate()
         large = self - small
@@ -254,20 +254,20 @@ class IspVoucherBatch(models.Model):
             self.env.ref("isp_billing.ir_cron_isp_voucher_generate")._trigger()
         return True
 
-    def _isp_check_generate_access(self):
+    def _check_generate_access(self):
         # The codes are inserted with SQL: check what the ORM would have checked.
         self.check_access("write")
         self.env["isp.voucher"].check_access("create")
         if any(batch.state == "done" for batch in self):
             raise UserError(self.env._("These vouchers were already generated."))
 
-    def _isp_generated_count(self):
+    def _generated_count(self):
         self.ensure_one()
         self.env["isp.voucher"].flush_model(["batch_id"])
         self.env.cr.execute(SQL("SELECT count(*) FROM isp_voucher WHERE batch_id = %s", self.id))
         return self.env.cr.fetchone()[0]
 
-    def _isp_generate_chunk(self, count):
+    def _generate_chunk(self, count):
         """Insert ``count`` new codes in one statement; returns how many were inserted (a
         code that already exists, in any batch, is skipped by the unique constraint, and the
         caller draws again)."""
@@ -313,12 +313,12 @@ class IspVoucherBatch(models.Model):
         """Generate the batches waiting in state Generating, a committed chunk at a time."""
         Cron = self.env["ir.cron"]
         batches = self.search([("state", "=", "generating")], order="id")
-        remaining = sum(b.quantity - b._isp_generated_count() for b in batches)
+        remaining = sum(b.quantity - b._generated_count() for b in batches)
         for batch in batches:
             batch = batch.with_company(batch.company_id)
-            missing = batch.quantity - batch._isp_generated_count()
+            missing = batch.quantity - batch._generated_count()
             while missing > 0:
-                done = batch._isp_generate_chunk(min(missing, CHUNK))
+                done = batch._generate_chunk(min(missing, CHUNK))
                 missing -= done
                 remaining -= done
                 if missing <= 0:
@@ -346,7 +346,7 @@ class IspVoucherBatch(models.Model):
             )
         return True
 
-    def _isp_vouchers_action(self, domain=None, name=None):
+    def _vouchers_action(self, domain=None, name=None):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("isp_billing.isp_voucher_action")
         action["domain"] = [("batch_id", "=", self.id), *(domain or [])]
@@ -356,23 +356,23 @@ class IspVoucherBatch(models.Model):
         return action
 
     def action_view_vouchers(self):
-        return self._isp_vouchers_action()
+        return self._vouchers_action()
 
     def action_view_redeemed(self):
-        return self._isp_vouchers_action([("state", "=", "redeemed")], self.env._("Redeemed"))
+        return self._vouchers_action([("state", "=", "redeemed")], self.env._("Redeemed"))
 
     def action_view_available(self):
-        return self._isp_vouchers_action([("state", "=", "available")], self.env._("Available"))
+        return self._vouchers_action([("state", "=", "available")], self.env._("Available"))
 
     # ------------------------------------------------------------------ exports and cards
 
     def action_export_csv(self):
-        return self.env["isp.voucher.export"]._isp_download(self, "csv")
+        return self.env["isp.voucher.export"]._download(self, "csv")
 
     def action_export_xlsx(self):
-        return self.env["isp.voucher.export"]._isp_download(self, "xlsx")
+        return self.env["isp.voucher.export"]._download(self, "xlsx")
 
-    def _isp_cards_action(self, report):
+    def _cards_action(self, report):
         vouchers = self.env["isp.voucher"].search(
             [("batch_id", "in", self.ids), ("state", "=", "available")], order="batch_id, id"
         )
@@ -381,7 +381,7 @@ class IspVoucherBatch(models.Model):
         # config=False: the cards have their own layout, not the company's document layout
         return self.env.ref(report).report_action(vouchers, config=False)
 
-    def _isp_portal_card_parts(self):
+    def _portal_card_parts(self):
         """[(part, first, last)] of the available cards, as the portal offers them for print."""
         self.ensure_one()
         count = self.count_available
@@ -390,7 +390,7 @@ class IspVoucherBatch(models.Model):
             for index, start in enumerate(range(0, count, PORTAL_CARDS_PER_PDF))
         ]
 
-    def _isp_portal_cards_pdf(self, reseller, part=1):
+    def _portal_cards_pdf(self, reseller, part=1):
         """The A4 cards of ``part`` (1-based, PORTAL_CARDS_PER_PDF each) of the batch's
         available codes, for its ``reseller``: (content, kind) or None when the part is empty.
         A reseller whose previous PDF is still rendering is refused (UserError): renders are
@@ -419,10 +419,10 @@ class IspVoucherBatch(models.Model):
         )
 
     def action_print_cards_a4(self):
-        return self._isp_cards_action("isp_billing.isp_voucher_report_cards_a4")
+        return self._cards_action("isp_billing.isp_voucher_report_cards_a4")
 
     def action_print_cards_80mm(self):
-        return self._isp_cards_action("isp_billing.isp_voucher_report_cards_80mm")
+        return self._cards_action("isp_billing.isp_voucher_report_cards_80mm")
 
     def action_print_cards_58mm(self):
-        return self._isp_cards_action("isp_billing.isp_voucher_report_cards_58mm")
+        return self._cards_action("isp_billing.isp_voucher_report_cards_58mm")

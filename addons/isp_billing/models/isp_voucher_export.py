@@ -39,12 +39,12 @@ class IspVoucherExport(models.TransientModel):
     filename = fields.Char(readonly=True)
 
     @api.model
-    def _isp_download(self, batches, file_format):
+    def _download(self, batches, file_format):
         """Build the file for ``batches`` and return the action that downloads it."""
         if not batches:
             raise UserError(self.env._("Choose the voucher batches to export."))
         batches.check_access("read")
-        content = self._isp_render(batches, file_format)
+        content = self._render(batches, file_format)
         stem = batches.name if len(batches) == 1 else self.env._("vouchers")
         export = self.create(
             {
@@ -62,15 +62,15 @@ class IspVoucherExport(models.TransientModel):
         }
 
     @api.model
-    def _isp_render(self, batches, file_format):
+    def _render(self, batches, file_format):
         if file_format == "csv":
-            return self._isp_csv(batches)
+            return self._csv(batches)
         if file_format == "xlsx":
-            return self._isp_xlsx(batches)
+            return self._xlsx(batches)
         raise UserError(self.env._("Unknown export format %(name)r.", name=file_format))
 
     @api.model
-    def _isp_rows(self, batch):
+    def _rows(self, batch):
         """The batch's vouchers as tuples in CSV_HEADER order, read in one query."""
         states = dict(STATES)
         vouchers = self.env["isp.voucher"].search_fetch(
@@ -97,7 +97,7 @@ class IspVoucherExport(models.TransientModel):
         ]
 
     @staticmethod
-    def _isp_csv_cell(value):
+    def _csv_cell(value):
         """A cell that a spreadsheet opens as text: dates as ISO strings, and text starting
         like a formula (=, +, -, @, tab, carriage return: a batch, bundle or reseller name
         typed by staff or a reseller) prefixed with a quote, as Odoo's own CSV export does."""
@@ -108,17 +108,17 @@ class IspVoucherExport(models.TransientModel):
         return value
 
     @api.model
-    def _isp_csv(self, batches):
+    def _csv(self, batches):
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_HEADER)
         for batch in batches:
-            for row in self._isp_rows(batch):
-                writer.writerow([self._isp_csv_cell(cell) for cell in row])
+            for row in self._rows(batch):
+                writer.writerow([self._csv_cell(cell) for cell in row])
         return out.getvalue().encode("utf-8")
 
     @api.model
-    def _isp_xlsx(self, batches):
+    def _xlsx(self, batches):
         """A formatted workbook: one sheet per batch (title, bundle, totals, then the codes)."""
         out = io.BytesIO()
         book = xlsxwriter.Workbook(
@@ -137,7 +137,7 @@ class IspVoucherExport(models.TransientModel):
             money = book.add_format(
                 {"num_format": "#,##0" + ("." + "0" * decimals if decimals else "")}
             )
-            sheet = book.add_worksheet(self._isp_sheet_name(batch.name, used))
+            sheet = book.add_worksheet(self._sheet_name(batch.name, used))
             sheet.write(0, 0, batch.name, title)
             info = [
                 (self.env._("Company"), batch.company_id.name),
@@ -169,7 +169,7 @@ class IspVoucherExport(models.TransientModel):
                 self.env._("Reseller"),
             ]
             sheet.write_row(first, 0, headers, head)
-            rows = self._isp_rows(batch)
+            rows = self._rows(batch)
             for offset, row in enumerate(rows, start=first + 1):
                 code, _batch, bundle, hours, price, currency, valid_until, state, reseller = row
                 sheet.write_string(offset, 0, code, code_format)
@@ -192,7 +192,7 @@ class IspVoucherExport(models.TransientModel):
         return out.getvalue()
 
     @staticmethod
-    def _isp_sheet_name(name, used):
+    def _sheet_name(name, used):
         """An Excel sheet name: at most 31 characters, none of []:*?/\\, unique."""
         base = SHEET_FORBIDDEN.sub("-", name or "Batch")[:31] or "Batch"
         candidate, n = base, 1

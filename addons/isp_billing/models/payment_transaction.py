@@ -180,7 +180,7 @@ class PaymentTransaction(models.Model):
             # all together (one create, one post); on any failure, one by one below
             try:
                 with self.env.cr.savepoint():
-                    ready.isp_purchase_id._isp_issue_invoices()
+                    ready.isp_purchase_id._issue_invoices()
                     for tx in ready:
                         tx._isp_link_invoice()
                 return waiting
@@ -195,17 +195,17 @@ class PaymentTransaction(models.Model):
             except (psycopg2.OperationalError, ConcurrencyError):
                 raise
             except Exception as error:  # noqa: BLE001 - any accounting failure: record, retry
-                tx.isp_purchase_id._isp_invoice_failed(error)
+                tx.isp_purchase_id._invoice_failed(error)
                 waiting |= tx
         return waiting
 
     def _isp_link_invoice(self):
         self.ensure_one()
         purchase = self.isp_purchase_id
-        move = purchase._isp_issue_invoice()
+        move = purchase._issue_invoice()
         self.invoice_ids = [fields.Command.link(move.id)]
         if self.payment_id:  # paid before it was invoiced: reconcile with that payment
-            purchase._isp_reconcile_payment(move, self.payment_id)
+            purchase._reconcile_payment(move, self.payment_id)
         return move
 
     def _isp_customer_partner(self):
@@ -269,12 +269,12 @@ class PaymentTransaction(models.Model):
         bundle = self.isp_bundle_id
         Purchase = self.env["isp.purchase"]
         company = partner.company_id or self.env.company
-        due, currency = Purchase._isp_invoice_total(partner, bundle, company)
+        due, currency = Purchase._invoice_total(partner, bundle, company)
         if check_amount and currency.compare_amounts(self.amount, due):
             raise UserError(
-                Purchase._isp_wrong_amount_message(self.reference, bundle, self.amount, due)
+                Purchase._wrong_amount_message(self.reference, bundle, self.amount, due)
             )
-        purchase = self.env["isp.purchase"]._isp_fulfil(
+        purchase = self.env["isp.purchase"]._fulfil(
             partner, bundle, "payment", self.reference, amount=due, invoice=False
         )
         if not purchase.invoice_id:
@@ -406,7 +406,7 @@ class PaymentTransaction(models.Model):
                 purchase = (
                     self.env["isp.purchase"]
                     .sudo()
-                    ._isp_fulfil(partner, bundle, "payment", tx_sudo.reference, **options)
+                    ._fulfil(partner, bundle, "payment", tx_sudo.reference, **options)
                 )
             tx_sudo.write({"isp_purchase_id": purchase.id, "isp_access_state": "granted"})
             decision = self.env._(

@@ -159,7 +159,7 @@ class IspBillingCase(TransactionCase):
 
     def _fulfil(self, partner, bundle, reference, **kwargs):
         kwargs.setdefault("journal", self.journal)
-        return self.env["isp.purchase"]._isp_fulfil(
+        return self.env["isp.purchase"]._fulfil(
             partner, bundle, kwargs.pop("source", "payment"), reference, **kwargs
         )
 

@@ -54,6 +54,6 @@ class TestAccessRights(IspBillingCase):
                     "bundle_id": self.daily.id,
                 }
             )
-        log = self.env["isp.access.log"]._isp_log(True, "known_device", customer)
+        log = self.env["isp.access.log"]._log(True, "known_device", customer)
         with self.assertRaises(AccessError):
             log.with_env(env).unlink()

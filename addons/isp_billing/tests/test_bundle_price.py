@@ -50,7 +50,7 @@ class TestBundlePrice(IspBillingCase):
         price, currency = variant._isp_customer_price(self.customer)
         self.assertEqual((price, currency), (1180, self.company.currency_id))
         self.assertEqual(
-            self.env["isp.purchase"]._isp_invoice_total(self.customer, variant, self.company),
+            self.env["isp.purchase"]._invoice_total(self.customer, variant, self.company),
             (price, currency),
         )
 

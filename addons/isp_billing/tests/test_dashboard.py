@@ -261,7 +261,7 @@ class TestDashboardChurn(IspDashboardCase):
 
     def _kpis(self, days):
         ctx = self.Dashboard._dashboard_context({"churn_days": days})
-        return self.Dashboard._isp_customer_kpis(ctx, with_ids=True)
+        return self.Dashboard._customer_kpis(ctx, with_ids=True)
 
     def test_churn_within_7_days(self):
         kpis = self._kpis(7)
@@ -424,7 +424,7 @@ class TestDashboardVouchers(IspDashboardCase):
             }
         )
         batch.action_generate()
-        self.env["isp.voucher"]._isp_redeem(
+        self.env["isp.voucher"]._redeem(
             batch.voucher_ids[0].code, "0765550011", company=self.company
         )
         cards = self._cards()

@@ -22,7 +22,7 @@ class TestDevice(IspBillingCase):
         ):
             with self.subTest(given=given):
                 self.assertEqual(normalize_mac(given), "AA:BB:CC:DD:EE:FF")
-                self.assertEqual(self.Device._isp_normalize_mac(given), "AA:BB:CC:DD:EE:FF")
+                self.assertEqual(self.Device._normalize_mac(given), "AA:BB:CC:DD:EE:FF")
         # truncated, too long, not hex, broadcast, multicast, all zeros
         for bad in (
             "",
@@ -36,7 +36,7 @@ class TestDevice(IspBillingCase):
             with self.subTest(bad=bad):
                 self.assertIsNone(normalize_mac(bad))
                 with self.assertRaises(ValidationError):
-                    self.Device._isp_normalize_mac(bad)
+                    self.Device._normalize_mac(bad)
 
     def test_randomised_mac_flag(self):
         for mac, randomised in (

@@ -40,13 +40,13 @@ class TestExpiry(IspBillingCase):
         suspended = self._make_subscriptions(10, now - timedelta(hours=1))
         suspended.action_suspend()
         changes = []
-        original = type(due)._isp_state_changed
+        original = type(due)._state_changed
 
         def spy(records, previous):
             changes.append((len(records), set(previous.values()), set(records.mapped("state"))))
             return original(records, previous)
 
-        with patch.object(type(due), "_isp_state_changed", spy):
+        with patch.object(type(due), "_state_changed", spy):
             commits = self._run_expiry_cron(batch_size=128)
         self.assertEqual(set(due.mapped("state")), {"expired"})
         self.assertEqual(set(running.mapped("state")), {"active"})
@@ -91,17 +91,17 @@ class TestExpiry(IspBillingCase):
         Log = self.env["isp.access.log"]
         customer = self._customer("0712345678")
         self.company.isp_access_log_retention_days = 30
-        old = Log._isp_log(True, "known_device", customer)
+        old = Log._log(True, "known_device", customer)
         old.date = self._now() - timedelta(days=31)
-        recent = Log._isp_log(False, "device_limit", customer)
+        recent = Log._log(False, "device_limit", customer)
         recent.date = self._now() - timedelta(days=29)
         # another company keeps its log 60 days
         other = self.env["res.company"].create(
             {"name": "Other ISP", "isp_access_log_retention_days": 60}
         )
-        kept = Log._isp_log(True, "known_device", customer)
+        kept = Log._log(True, "known_device", customer)
         kept.write({"company_id": other.id, "date": self._now() - timedelta(days=31)})
-        gone = Log._isp_log(True, "known_device", customer)
+        gone = Log._log(True, "known_device", customer)
         gone.write({"company_id": other.id, "date": self._now() - timedelta(days=61)})
         self.assertEqual(Log._gc_expired(limit=10), (2, False))
         self.assertFalse(old.exists())
@@ -110,7 +110,7 @@ class TestExpiry(IspBillingCase):
         self.assertFalse(gone.exists())
         # a full batch says more may be left: ir.autovacuum calls the method again
         for _i in range(2):
-            Log._isp_log(True, "known_device", customer).date = self._now() - timedelta(days=40)
+            Log._log(True, "known_device", customer).date = self._now() - timedelta(days=40)
         self.assertEqual(Log._gc_expired(limit=1), (1, True))
         left = Log.search_count([("date", "<", self._now() - timedelta(days=39))])
         self.assertEqual(left, 1, "one batch of one deleted, the other left for the next run")

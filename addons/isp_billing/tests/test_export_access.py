@@ -26,7 +26,7 @@ class TestExportAccess(HttpCase, IspBillingCase):
         )
         cls.batch.action_generate()
         env_a = cls.env(user=cls.manager_a, context={"allowed_company_ids": cls.company.ids})
-        cls.voucher_url = env_a["isp.voucher.export"]._isp_download(cls.batch, "csv")["url"]
+        cls.voucher_url = env_a["isp.voucher.export"]._download(cls.batch, "csv")["url"]
         cls.voucher_export = env_a["isp.voucher.export"].search([], order="id desc", limit=1)
         revenue = env_a["isp.revenue.export"].create({})
         cls.revenue_url = revenue.action_export()["url"]

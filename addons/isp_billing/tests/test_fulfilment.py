@@ -150,13 +150,13 @@ class TestFulfilment(IspBillingCase):
         service = self.env["product.product"].create({"name": "Not a bundle", "type": "service"})
         contact = self.env["res.partner"].create({"name": "Not a customer"})
         with self.assertRaises(UserError):
-            Purchase._isp_fulfil(self.customer, service, "payment", "X1")
+            Purchase._fulfil(self.customer, service, "payment", "X1")
         with self.assertRaises(UserError):
-            Purchase._isp_fulfil(contact, self.daily, "payment", "X2")
+            Purchase._fulfil(contact, self.daily, "payment", "X2")
         with self.assertRaises(UserError):
-            Purchase._isp_fulfil(self.customer, self.daily, "cash", "X3")
+            Purchase._fulfil(self.customer, self.daily, "cash", "X3")
         with self.assertRaises(UserError):
-            Purchase._isp_fulfil(self.customer, self.daily, "payment", "  ")
+            Purchase._fulfil(self.customer, self.daily, "payment", "  ")
         self.assertFalse(self.customer.isp_subscription_ids)
 
     def test_manual_grant_without_invoice(self):

@@ -84,7 +84,7 @@ class TestFulfilmentConcurrency(BaseCase):
                     )
 
                     def fulfil():
-                        purchase = env["isp.purchase"]._isp_fulfil(
+                        purchase = env["isp.purchase"]._fulfil(
                             env["res.partner"].browse(partner_id),
                             env["product.product"].browse(self.bundle_id),
                             "payment",

@@ -28,7 +28,7 @@ class TestSwahili(IspBillingCase):
 
     def _refusal(self, env, code):
         try:
-            env["isp.voucher"]._isp_redeem(code, "0712345678")
+            env["isp.voucher"]._redeem(code, "0712345678")
         except IspVoucherRefused as error:
             return error.result, error.args[0]
         self.fail(f"{code} was redeemed")
@@ -40,7 +40,7 @@ class TestSwahili(IspBillingCase):
             ("unknown", "Namba hii ya vocha haipo. Ikague kisha ujaribu tena."),
         )
         used = self.batch.voucher_ids[0]
-        self.env["isp.voucher"]._isp_redeem(used.code, "0712345678")
+        self.env["isp.voucher"]._redeem(used.code, "0712345678")
         self.assertEqual(self._refusal(sw, used.code), ("used", "Vocha hii imeshatumika."))
         self.assertEqual(
             self._refusal(sw, "ABCD"),

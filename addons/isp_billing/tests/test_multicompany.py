@@ -54,8 +54,8 @@ class TestMultiCompany(IspBillingCase):
             }
         )
         Log = cls.env["isp.access.log"]
-        cls.log_a = Log._isp_log(True, "known_device", cls.customer_a)
-        cls.log_b = Log._isp_log(False, "device_limit", cls.customer_b)
+        cls.log_a = Log._log(True, "known_device", cls.customer_a)
+        cls.log_b = Log._log(False, "device_limit", cls.customer_b)
 
     def test_user_of_a_sees_only_company_a(self):
         env = self.env(user=self.user_a)

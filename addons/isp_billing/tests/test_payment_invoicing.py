@@ -151,7 +151,7 @@ class TestPaymentInvoicing(IspBillingCase):
         for partner in (self.customer, exempt_customer):
             for name, bundle in bundles.items():
                 with self.subTest(partner=partner.name, bundle=name):
-                    due, currency = Purchase._isp_invoice_total(partner, bundle, self.company)
+                    due, currency = Purchase._invoice_total(partner, bundle, self.company)
                     self.assertEqual(currency, self.company.currency_id)
                     tx = self._paid(f"D-{partner.id}-{name}", bundle, partner, amount=due)
                     purchase = tx.isp_purchase_id
@@ -162,15 +162,13 @@ class TestPaymentInvoicing(IspBillingCase):
                     self.assertEqual(purchase.invoice_id.payment_state, "paid")
         # the fiscal position really changed what is due: the exempt customer pays no VAT
         excl = bundles["excluded"]
-        gross, _currency = Purchase._isp_invoice_total(self.customer, excl, self.company)
-        net, _currency = Purchase._isp_invoice_total(exempt_customer, excl, self.company)
+        gross, _currency = Purchase._invoice_total(self.customer, excl, self.company)
+        net, _currency = Purchase._invoice_total(exempt_customer, excl, self.company)
         self.assertAlmostEqual(gross, 1158.84, places=2)
         self.assertAlmostEqual(net, 999, places=2)
         tx = self._paid("D-GROSS", excl, exempt_customer, amount=gross)
         self.assertEqual(tx.isp_access_state, "not_applied")
-        due, _currency = Purchase._isp_invoice_total(
-            self.customer, bundles["two taxes"], self.company
-        )
+        due, _currency = Purchase._invoice_total(self.customer, bundles["two taxes"], self.company)
         self.assertAlmostEqual(due, 1234 * 1.175, places=2)
 
     def test_broken_accounting_keeps_access_records_the_error_and_retries(self):

@@ -39,7 +39,7 @@ class IspPortalCase(HttpCase, IspRecurringCase):
         subscription.action_activate()
         subscription.data_used_mb = 1234
         with freeze_time(subscription.date_start):
-            subscription._isp_invoice_period(subscription._isp_today())
+            subscription._invoice_period(subscription._today())
         return subscription
 
     def _login(self, login):

@@ -257,7 +257,7 @@ class TestRecurringInvoices(IspRecurringCase):
                 mute_logger("odoo.sql_db"),
                 self.env.cr.savepoint(),
             ):
-                sub._isp_create_period_invoice(
+                sub._create_period_invoice(
                     date(2026, 1, 10), date(2026, 2, 9), 1.0, date(2026, 1, 10)
                 )
             self.assertEqual(sub.recurring_invoice_ids, invoice)
@@ -287,13 +287,13 @@ class TestSuspension(IspRecurringCase):
     def _state_changes(self):
         calls = []
         Subscription = type(self.env["isp.subscription"])
-        original = Subscription._isp_state_changed
+        original = Subscription._state_changed
 
         def spy(records, previous_states):
             calls.append({s.id: (previous_states[s.id], s.state) for s in records})
             return original(records, previous_states)
 
-        return calls, patch.object(Subscription, "_isp_state_changed", spy)
+        return calls, patch.object(Subscription, "_state_changed", spy)
 
     def test_grace_then_suspend_then_staff_payment_reconnects(self):
         sub, invoice = self._overdue_subscription("+255712700020")

@@ -272,7 +272,7 @@ class TestRevenueReport(IspDashboardCase):
         )
         batch.action_generate()
         code = batch.voucher_ids[0].code
-        purchase = self.env["isp.voucher"]._isp_redeem(code, "0765550099", company=self.company)
+        purchase = self.env["isp.voucher"]._redeem(code, "0765550099", company=self.company)
         self.assertEqual(purchase.amount, 6000)
         # voucher C (no reseller) and the reseller's code
         self.assertEqual(

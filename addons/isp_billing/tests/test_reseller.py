@@ -54,9 +54,7 @@ class IspResellerCase(IspBillingCase):
         return payment
 
     def _buy(self, reseller, quantity, key, bundle=None):
-        return self.env["isp.reseller.purchase"]._isp_buy(
-            reseller, bundle or self.daily, quantity, key
-        )
+        return self.env["isp.reseller.purchase"]._buy(reseller, bundle or self.daily, quantity, key)
 
     def _counts(self, reseller):
         return (
@@ -139,9 +137,9 @@ class TestResellerAccount(IspResellerCase):
         purchase = self._buy(self.reseller, 3, "req-sales")
         codes = purchase.batch_id.voucher_ids.mapped("code")
         Voucher = self.env["isp.voucher"]
-        Voucher._isp_redeem(codes[0], "+255712900010")
-        Voucher._isp_redeem(codes[1], "+255712900011")
-        customers = self.env["isp.reseller.purchase"]._isp_reseller_customers(self.reseller)
+        Voucher._redeem(codes[0], "+255712900010")
+        Voucher._redeem(codes[1], "+255712900011")
+        customers = self.env["isp.reseller.purchase"]._reseller_customers(self.reseller)
         self.assertEqual(len(customers), 2)
         self.assertTrue(all("*" in c["phone"] for c in customers), "phones are masked")
         customer_ids = self.env["res.partner"].search(
@@ -153,7 +151,7 @@ class TestResellerAccount(IspResellerCase):
                 [("isp_voucher_reseller_ids", "in", self.other_reseller.ids)]
             )
         )
-        [month] = self.env["isp.reseller.purchase"]._isp_reseller_sales(self.reseller)
+        [month] = self.env["isp.reseller.purchase"]._reseller_sales(self.reseller)
         self.assertEqual(
             (month["quantity"], month["amount"], month["amount_commission"], month["redeemed"]),
             (3, 2700, 300, 2),
@@ -202,7 +200,7 @@ class IspResellerHttpCase(HttpCase, IspResellerCase):
 class TestResellerPortal(IspResellerHttpCase):
     def test_every_reseller_page_renders(self):
         purchase = self._buy(self.reseller, 2, "req-pages")
-        self.env["isp.voucher"]._isp_redeem(purchase.batch_id.voucher_ids[0].code, "+255712900020")
+        self.env["isp.voucher"]._redeem(purchase.batch_id.voucher_ids[0].code, "+255712900020")
         self._login("reseller_a")
         home = self.url_open("/my")
         self.assertEqual(home.status_code, 200)
@@ -226,7 +224,7 @@ class TestResellerPortal(IspResellerHttpCase):
         hand them out in clear."""
         purchase = self._buy(self.reseller, 2, "req-rpc")
         code = purchase.batch_id.voucher_ids[0].code
-        self.env["isp.voucher"]._isp_redeem(code, "+255712900030")
+        self.env["isp.voucher"]._redeem(code, "+255712900030")
         self._login("reseller_a")
 
         def call(method, args, kwargs):

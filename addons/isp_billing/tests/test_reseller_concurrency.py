@@ -69,7 +69,7 @@ class TestResellerConcurrency(IspCommittedCase):
                 env = self._env(cr)
 
                 def buy():
-                    purchase = env["isp.reseller.purchase"]._isp_buy(
+                    purchase = env["isp.reseller.purchase"]._buy(
                         env["res.partner"].browse(reseller_id),
                         env["product.product"].browse(self.bundle_id),
                         quantity,

@@ -86,13 +86,13 @@ class TestSubscription(IspBillingCase):
     def test_state_change_hook_called_once_per_write_with_previous_states(self):
         subs = self._draft() | self._draft()
         calls = []
-        original = type(subs)._isp_state_changed
+        original = type(subs)._state_changed
 
         def spy(records, previous):
             calls.append((records.ids, dict(previous), records.mapped("state")))
             return original(records, previous)
 
-        with patch.object(type(subs), "_isp_state_changed", spy):
+        with patch.object(type(subs), "_state_changed", spy):
             subs.action_activate()
             subs.action_suspend()
             subs.write({"data_used_mb": 5})  # no state change: no call

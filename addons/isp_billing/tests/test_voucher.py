@@ -48,7 +48,7 @@ class VoucherCase(IspBillingCase):
         return batch
 
     def _redeem(self, code, phone="0712345678", **kw):
-        return self.env["isp.voucher"]._isp_redeem(code, phone, **kw)
+        return self.env["isp.voucher"]._redeem(code, phone, **kw)
 
     def _refused(self, code, phone="0712345678", **kw):
         """Redeem expecting a refusal; returns its message. Like a public controller, it
@@ -74,14 +74,14 @@ class TestVoucherCodes(VoucherCase):
         for code in codes:
             self.assertRegex(code, CODE_RE)
             self.assertTrue(isp_voucher_code.is_valid(code.replace("-", "")), code)
-            self.assertEqual(self.env["isp.voucher"]._isp_normalize_code(code), code)
+            self.assertEqual(self.env["isp.voucher"]._normalize_code(code), code)
         for char in "0O1IL":
             self.assertNotIn(char, "".join(codes))
 
     def test_every_single_typo_and_swap_is_refused(self):
         code = self.batch.voucher_ids[0].code
         compact = code.replace("-", "")
-        normalize = self.env["isp.voucher"]._isp_normalize_code
+        normalize = self.env["isp.voucher"]._normalize_code
         for i in range(12):
             for char in isp_voucher_code.ALPHABET:
                 if char != compact[i]:
@@ -96,7 +96,7 @@ class TestVoucherCodes(VoucherCase):
     def test_typed_input_is_normalised(self):
         code = self.batch.voucher_ids[0].code
         compact = code.replace("-", "")
-        normalize = self.env["isp.voucher"]._isp_normalize_code
+        normalize = self.env["isp.voucher"]._normalize_code
         for typed in (
             compact.lower(),
             f"  {code.lower()}  ",
@@ -285,7 +285,7 @@ class TestVoucherRedemption(VoucherCase):
             {"name": "Other ISP", "country_id": self.env.ref("base.tz").id}
         )
         with self.assertRaisesRegex(UserError, "does not exist"):
-            self.env["isp.voucher"]._isp_redeem(
+            self.env["isp.voucher"]._redeem(
                 self.batch.voucher_ids[0].code, "0712345678", company=other
             )
         self.assertEqual(self.batch.voucher_ids[0].state, "available")
@@ -362,7 +362,7 @@ class TestVoucherRedemption(VoucherCase):
         )
         self.company.isp_voucher_attempt_retention_days = 30
         rows = {
-            (company.name, days): Attempt._isp_record(
+            (company.name, days): Attempt._record(
                 company, "+255712000009", None, "10.0.0.9", "XXXX", "unknown"
             )
             for company in (self.company, other)
@@ -528,7 +528,7 @@ class TestVoucherExports(VoucherCase):
     def test_xlsx_export_has_a_sheet_per_batch(self):
         second = self._batch("PROMO/2024:FEB", 7, bundle=self.weekly)
         batches = self.batch | second
-        content = self.env["isp.voucher.export"]._isp_render(batches, "xlsx")
+        content = self.env["isp.voucher.export"]._render(batches, "xlsx")
         book = openpyxl.load_workbook(io.BytesIO(content))
         self.assertEqual(book.sheetnames, ["PROMO-2024-JAN", "PROMO-2024-FEB"])
         for sheet, batch in zip(book.worksheets, batches.sorted("id"), strict=True):
@@ -546,13 +546,13 @@ class TestVoucherExports(VoucherCase):
         self.daily.product_tmpl_id.name = "+cmd|' /C calc'!A0"
         rows = list(
             csv.reader(
-                io.StringIO(self.env["isp.voucher.export"]._isp_render(self.batch, "csv").decode())
+                io.StringIO(self.env["isp.voucher.export"]._render(self.batch, "csv").decode())
             )
         )
         self.assertEqual(rows[1][1], "'" + payload[:40])
         self.assertTrue(rows[1][2].startswith("'+cmd"))
         book = openpyxl.load_workbook(
-            io.BytesIO(self.env["isp.voucher.export"]._isp_render(self.batch, "xlsx"))
+            io.BytesIO(self.env["isp.voucher.export"]._render(self.batch, "xlsx"))
         )
         cells = [c for row in book.worksheets[0].iter_rows() for c in row if c.value]
         self.assertFalse([c.coordinate for c in cells if c.data_type == "f"], "no formula cell")
@@ -575,11 +575,9 @@ class TestVoucherExports(VoucherCase):
         qr_codes = re.findall(
             r'<img style="[^"]*" alt="Barcode ([^"]+)" src="data:image/png;base64,', html
         )
-        self.assertEqual(qr_codes, [v._isp_captive_url() for v in vouchers], "a QR code per card")
+        self.assertEqual(qr_codes, [v._captive_url() for v in vouchers], "a QR code per card")
         self.assertIn("My Company", html)
-        self.assertIn(
-            f"{vouchers[0].get_base_url()}/hotspot?voucher=", vouchers[0]._isp_captive_url()
-        )
+        self.assertIn(f"{vouchers[0].get_base_url()}/hotspot?voucher=", vouchers[0]._captive_url())
         roll = (
             self.env["ir.actions.report"]
             ._render_qweb_html("isp_billing.isp_voucher_report_cards_58mm", vouchers[:3].ids)[0]

@@ -50,7 +50,7 @@ class TestVoucherConcurrency(IspCommittedCase):
                         return (
                             env["isp.voucher"]
                             .sudo()
-                            ._isp_redeem(code, phone, mac=mac, company=company)
+                            ._redeem(code, phone, mac=mac, company=company)
                             .id
                         )
                     except UserError as error:

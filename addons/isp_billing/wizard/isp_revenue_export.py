@@ -54,7 +54,7 @@ class IspRevenueExport(models.TransientModel):
 
     # ------------------------------------------------------------------ period
 
-    def _isp_bounds(self):
+    def _bounds(self):
         """The period as naive UTC datetimes [start, end): whole days in the user's timezone."""
         self.ensure_one()
         tz = self.env.tz
@@ -68,7 +68,7 @@ class IspRevenueExport(models.TransientModel):
 
         return utc(self.date_from), utc(self.date_to + timedelta(days=1))
 
-    def _isp_companies(self):
+    def _companies(self):
         companies = (
             self.company_ids & self.env.companies if self.company_ids else self.env.companies
         )
@@ -77,16 +77,16 @@ class IspRevenueExport(models.TransientModel):
         return companies
 
     def _isp_context(self):
-        """The KPI context of ``isp.dashboard._isp_customer_kpis`` for this period: churn
+        """The KPI context of ``isp.dashboard._customer_kpis`` for this period: churn
         counts the lapses of the period whose N-day return window has ended."""
         self.ensure_one()
         Dashboard = self.env["isp.dashboard"]
-        Dashboard._isp_check_churn_days(self.churn_days)
-        start, end = self._isp_bounds()
+        Dashboard._check_churn_days(self.churn_days)
+        start, end = self._bounds()
         now = fields.Datetime.now()
         return {
             "now": now,
-            "companies": self._isp_companies(),
+            "companies": self._companies(),
             "kpi_from": start,
             "kpi_to": min(end, now),
             "churn_days": self.churn_days,
@@ -96,20 +96,20 @@ class IspRevenueExport(models.TransientModel):
 
     # ------------------------------------------------------------------ data
 
-    def _isp_revenue_domain(self):
-        start, end = self._isp_bounds()
+    def _revenue_domain(self):
+        start, end = self._bounds()
         return [
             ("date", ">=", start),
             ("date", "<", end),
-            ("company_id", "in", self._isp_companies().ids),
+            ("company_id", "in", self._companies().ids),
         ]
 
-    def _isp_rows(self, groupby):
+    def _rows(self, groupby):
         """``[(label, currency, purchases, amount)]`` of the period grouped by ``groupby``
         (an isp.revenue.report field, or ``date:<period>``)."""
         Report = self.env["isp.revenue.report"]
         groups = Report._read_group(
-            self._isp_revenue_domain(),
+            self._revenue_domain(),
             [groupby, "currency_id"],
             ["purchase_count:sum", "amount:sum"],
             order=f"{groupby} ASC, currency_id ASC" if ":" not in groupby else None,
@@ -121,23 +121,23 @@ class IspRevenueExport(models.TransientModel):
         rows = []
         for key, currency, count, amount in groups:
             if isinstance(key, models.BaseModel):
-                label = key.display_name or self._isp_none_label(groupby)
+                label = key.display_name or self._none_label(groupby)
             elif field.type == "selection":
-                label = selection.get(key, key) if key else self._isp_none_label(groupby)
+                label = selection.get(key, key) if key else self._none_label(groupby)
             else:
                 label = key
             rows.append((label, currency, count or 0, amount or 0.0))
         return rows
 
-    def _isp_none_label(self, groupby):
+    def _none_label(self, groupby):
         return {
             "provider_id": self.env._("No payment provider (voucher, manual)"),
             "reseller_id": self.env._("No reseller"),
         }.get(groupby, self.env._("None"))
 
-    def _isp_unmatched_payments(self):
+    def _unmatched_payments(self):
         Dashboard = self.env["isp.dashboard"]
-        domain = Dashboard._isp_unmatched_payments_domain(self._isp_companies())
+        domain = Dashboard._unmatched_payments_domain(self._companies())
         if domain is None:
             return None
         return self.env["account.payment"].search(
@@ -145,14 +145,14 @@ class IspRevenueExport(models.TransientModel):
                 *domain,
                 ("date", ">=", self.date_from),
                 ("date", "<=", self.date_to),
-                ("company_id", "in", self._isp_companies().ids),
+                ("company_id", "in", self._companies().ids),
             ],
             order="date, id",
         )
 
     # ------------------------------------------------------------------ workbook
 
-    def _isp_breakdowns(self):
+    def _breakdowns(self):
         """(sheet title, isp.revenue.report field to group by) after the period sheet."""
         return [
             (self.env._("By bundle"), "bundle_id"),
@@ -164,7 +164,7 @@ class IspRevenueExport(models.TransientModel):
 
     def action_export(self):
         self.ensure_one()
-        content = self._isp_build_xlsx()
+        content = self._build_xlsx()
         self.write(
             {
                 "file": base64.b64encode(content),
@@ -178,7 +178,7 @@ class IspRevenueExport(models.TransientModel):
         }
 
     @api.model
-    def _isp_formats(self, book):
+    def _formats(self, book):
         base = {"font_size": 10, "valign": "vcenter"}
         return {
             "title": book.add_format({**base, "bold": True, "font_size": 14}),
@@ -200,39 +200,39 @@ class IspRevenueExport(models.TransientModel):
             ),
         }
 
-    def _isp_build_xlsx(self):
+    def _build_xlsx(self):
         self.ensure_one()
         ctx = self._isp_context()
         buffer = io.BytesIO()
         book = xlsxwriter.Workbook(
             buffer, {"in_memory": True, "remove_timezone": True, "strings_to_formulas": False}
         )
-        fmt = self._isp_formats(book)
-        self._isp_sheet_summary(book, fmt, ctx)
+        fmt = self._formats(book)
+        self._sheet_summary(book, fmt, ctx)
         period_title = dict(self._fields["period"]._description_selection(self.env))[self.period]
-        self._isp_sheet_breakdown(
+        self._sheet_breakdown(
             book,
             fmt,
             self.env._("By %(period)s", period=period_title.lower()),
             period_title,
-            self._isp_rows(f"date:{self.period}"),
+            self._rows(f"date:{self.period}"),
         )
-        for title, groupby in self._isp_breakdowns():
+        for title, groupby in self._breakdowns():
             field = self.env["isp.revenue.report"]._fields[groupby]
-            self._isp_sheet_breakdown(
+            self._sheet_breakdown(
                 book,
                 fmt,
                 title,
                 field.get_description(self.env)["string"],
-                self._isp_rows(groupby),
+                self._rows(groupby),
             )
-        payments = self._isp_unmatched_payments()
+        payments = self._unmatched_payments()
         if payments is not None:
-            self._isp_sheet_unmatched(book, fmt, payments)
+            self._sheet_unmatched(book, fmt, payments)
         book.close()
         return buffer.getvalue()
 
-    def _isp_sheet_summary(self, book, fmt, ctx):
+    def _sheet_summary(self, book, fmt, ctx):
         sheet = book.add_worksheet(self.env._("Summary"))
         sheet.set_column(0, 0, 44)
         sheet.set_column(1, 3, 18)
@@ -242,9 +242,9 @@ class IspRevenueExport(models.TransientModel):
         sheet.write_datetime(1, 2, datetime.combine(self.date_to, time.min), fmt["date"])
         sheet.write(2, 0, self.env._("Companies"), fmt["label"])
         sheet.write(2, 1, ", ".join(ctx["companies"].mapped("name")), fmt["text"])
-        kpis = self.env["isp.dashboard"]._isp_customer_kpis(ctx)
+        kpis = self.env["isp.dashboard"]._customer_kpis(ctx)
         totals = defaultdict(lambda: [0, 0.0])
-        for _label, currency, count, amount in self._isp_rows("company_id"):
+        for _label, currency, count, amount in self._rows("company_id"):
             totals[currency][0] += count
             totals[currency][1] += amount
         row = 4
@@ -294,7 +294,7 @@ class IspRevenueExport(models.TransientModel):
         )
         return sheet
 
-    def _isp_sheet_breakdown(self, book, fmt, title, key_label, rows):
+    def _sheet_breakdown(self, book, fmt, title, key_label, rows):
         """A sheet of (key, currency, purchases, amount) rows and a total row per currency
         (SUMIF formulas, with their values cached so readers without a calculation engine
         see them)."""
@@ -350,7 +350,7 @@ class IspRevenueExport(models.TransientModel):
             row += 1
         return sheet
 
-    def _isp_sheet_unmatched(self, book, fmt, payments):
+    def _sheet_unmatched(self, book, fmt, payments):
         sheet = book.add_worksheet(self.env._("Unmatched payments"))
         sheet.set_column(0, 0, 12)
         sheet.set_column(1, 4, 24)

@@ -33,7 +33,7 @@ LANGS = ("en_US", "sw")
 # parses it.
 MAX_FORM_BODY = 16 * 1024
 # A connect POST whose outcome (access log entry) is the same as one of the last hour's
-# writes no new entry (isp.access.log._isp_log, isp_access_log_quiet)
+# writes no new entry (isp.access.log._log, isp_access_log_quiet)
 CONNECT_LOG_QUIET = 3600
 
 

@@ -48,7 +48,7 @@ class IspHotspotAccount(models.AbstractModel):
         ip = self._ip(ip)
         if not partner:
             message = self.env._("No customer has this phone number.")
-            Log._isp_log(False, "unknown_customer", mac=mac, ip=ip, message=message)
+            Log._log(False, "unknown_customer", mac=mac, ip=ip, message=message)
             return {"granted": False, "reason": "unknown_customer", "message": message}
         subscription = self._active_subscription(partner)
         if not subscription:
@@ -60,11 +60,11 @@ class IspHotspotAccount(models.AbstractModel):
                 "expired": self.env._("Your bundle has expired. Buy a bundle to reconnect."),
                 "suspended": self.env._("Your access is suspended. Please contact us."),
             }.get(reason, self.env._("You have no active bundle. Buy one to connect."))
-            Log._isp_log(False, reason, partner, mac=mac, ip=ip, message=message)
+            Log._log(False, reason, partner, mac=mac, ip=ip, message=message)
             return {"granted": False, "reason": reason, "message": message}
         if subscription.data_cap_mb and subscription.data_used_mb >= subscription.data_cap_mb:
             message = self.env._("You have used all the data of your bundle.")
-            Log._isp_log(False, "data_cap", partner, mac=mac, ip=ip, message=message)
+            Log._log(False, "data_cap", partner, mac=mac, ip=ip, message=message)
             return {"granted": False, "reason": "data_cap", "message": message}
         result = self.env["isp.device"]._isp_register(partner, mac, ip=ip, user_agent=user_agent)
         return {

@@ -37,7 +37,7 @@ class IspHotspotVoucher(models.AbstractModel):
         code, else ``text`` as typed (printable, 40 characters at most), else ""."""
         if not isinstance(text, str) or len(text) > 64:
             return ""
-        normalized = self.env["isp.voucher"]._isp_normalize_code(text)
+        normalized = self.env["isp.voucher"]._normalize_code(text)
         if normalized:
             return normalized
         text = text.strip()[:40]
@@ -47,7 +47,7 @@ class IspHotspotVoucher(models.AbstractModel):
     def _redeem_voucher(
         self, company, code, phone, mac=None, ip=None, client_ip=None, signed_in=None
     ):
-        """Redeem a voucher for ``phone`` through isp_billing's ``isp.voucher._isp_redeem``.
+        """Redeem a voucher for ``phone`` through isp_billing's ``isp.voucher._redeem``.
         Returns ``(purchase, sign_in)``: the isp.purchase, and whether the redeemer may be
         signed in as its customer.
 
@@ -77,7 +77,7 @@ class IspHotspotVoucher(models.AbstractModel):
         refusal = None
         with self.env.cr.savepoint():
             try:
-                purchase = Voucher._isp_redeem(
+                purchase = Voucher._redeem(
                     code.strip(),
                     e164,
                     mac=mac,

@@ -60,7 +60,7 @@ class HotspotCase(CaptivePageSession, HttpCase):
                 "company_id": cls.company.id,
             }
         )
-        cls.env["isp.purchase"]._isp_fulfil(cls.amina, cls.weekly, "manual", "HS-SETUP-1")
+        cls.env["isp.purchase"]._fulfil(cls.amina, cls.weekly, "manual", "HS-SETUP-1")
         cls.baraka = cls.env["res.partner"].create(
             {
                 "name": "Baraka",

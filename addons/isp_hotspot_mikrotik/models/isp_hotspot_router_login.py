@@ -5,7 +5,7 @@ class IspHotspotRouterLogin(models.AbstractModel):
     _inherit = "isp.hotspot.router.login"
 
     @api.model
-    def _isp_router(self, company, nas):
+    def _router(self, company, nas):
         """``company``'s router named by the captive page's ``nas`` parameter (its id, which
         the router's login.html passes on), or an empty recordset: no ``nas``, a malformed
         one, an unknown router or another company's."""
@@ -26,7 +26,7 @@ class IspHotspotRouterLogin(models.AbstractModel):
         result = super()._router_login(subscription, nas, ip, mac)
         if result is not None or not (subscription and ip):
             return result
-        router = self._isp_router(subscription.company_id, nas)
+        router = self._router(subscription.company_id, nas)
         if not router:
             return None
         return router._hotspot_login(subscription, ip, mac)
@@ -36,7 +36,7 @@ class IspHotspotRouterLogin(models.AbstractModel):
         """Override of isp_hotspot: the *Hotspot Login Address* of the router ``nas``, only
         when the page names one (any rogue hotspot can use a router's address)."""
         hosts = super()._router_login_hosts(company, nas=nas)
-        router = self._isp_router(company, nas)
+        router = self._router(company, nas)
         if router.service_hotspot and router.hotspot_address:
             hosts = hosts + [router.hotspot_address.strip()]
         return hosts

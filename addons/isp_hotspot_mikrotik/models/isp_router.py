@@ -29,7 +29,7 @@ class IspRouter(models.Model):
         partner = subscription.partner_id
 
         def refused(reason, message, detail=None):
-            Log._isp_log(False, reason, partner, mac=mac, ip=ip, message=detail or message)
+            Log._log(False, reason, partner, mac=mac, ip=ip, message=detail or message)
             return {"ok": False, "state": "refused", "message": message}
 
         pending = {
@@ -60,7 +60,7 @@ class IspRouter(models.Model):
             # known unreachable and not to be contacted yet: no connection (each would hold
             # a server worker up to the timeout) and nothing new to log; the job queue
             # brings the user there when the router answers
-            Job._isp_enqueue(subscription_sudo, reason="retry", routers=self)
+            Job._enqueue(subscription_sudo, reason="retry", routers=self)
             return pending
         try:
             with self._api_client() as client:
@@ -68,7 +68,7 @@ class IspRouter(models.Model):
                 if result.errors:
                     # the router refused the user or its profile: the queue retries it and
                     # records the router's answer on the router for the staff
-                    Job._isp_enqueue(subscription_sudo, reason="retry", routers=self)
+                    Job._enqueue(subscription_sudo, reason="retry", routers=self)
                     detail = "; ".join(result.errors.values())
                     return refused(
                         "other",
@@ -82,9 +82,9 @@ class IspRouter(models.Model):
                 return self._hotspot_login_device(client, subscription_sudo, ip, mac)
         except (routeros.RouterError, LibRouterosError, OSError) as exc:
             # unreachable (or the API login refused): the job queue brings the user there
-            Job._isp_enqueue(subscription_sudo, reason="retry", routers=self)
+            Job._enqueue(subscription_sudo, reason="retry", routers=self)
             reason = getattr(exc, "message", None) or routeros.describe(exc, self.host, self.port)
-            Log._isp_log(False, "other", partner, mac=mac, ip=ip, message=reason)
+            Log._log(False, "other", partner, mac=mac, ip=ip, message=reason)
             return pending
 
     def _backing_off(self):
@@ -124,7 +124,7 @@ class IspRouter(models.Model):
             else:
                 reason = "other"
                 message = self.env._("The router refused the login: %(reason)s", reason=answer)
-            Log._isp_log(False, reason, partner, mac=mac, ip=ip, message=answer)
+            Log._log(False, reason, partner, mac=mac, ip=ip, message=answer)
             return {"ok": False, "state": "refused", "message": message}
         if mac:
             self.env["isp.device"].sudo()._isp_register(partner, mac, ip=ip)

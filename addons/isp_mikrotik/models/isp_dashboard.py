@@ -8,8 +8,8 @@ class IspDashboard(models.AbstractModel):
     _inherit = "isp.dashboard"
 
     @api.model
-    def _isp_dashboard_sections(self, ctx):
-        sections = super()._isp_dashboard_sections(ctx)
+    def _dashboard_sections(self, ctx):
+        sections = super()._dashboard_sections(ctx)
         if self.env["isp.router"].has_access("read"):
             sections.append(self._section_routers(ctx))
         return sections
@@ -24,22 +24,22 @@ class IspDashboard(models.AbstractModel):
         )
         offline_states = ["offline", "auth_error"]
         cards = [
-            self._isp_card(
+            self._card(
                 "routers_online",
                 self.env._("Routers online"),
                 by_state.get("online", 0),
-                self._isp_action(
+                self._action(
                     self.env._("Routers online"),
                     "isp.router",
                     [*companies, ("state", "=", "online")],
                 ),
                 tone="success",
             ),
-            self._isp_card(
+            self._card(
                 "routers_offline",
                 self.env._("Routers offline"),
                 sum(by_state.get(state, 0) for state in offline_states),
-                self._isp_action(
+                self._action(
                     self.env._("Routers offline"),
                     "isp.router",
                     [*companies, ("state", "in", offline_states)],
@@ -47,22 +47,22 @@ class IspDashboard(models.AbstractModel):
                 tone="danger",
                 hint=self.env._("unreachable or refusing the login"),
             ),
-            self._isp_card(
+            self._card(
                 "routers_unknown",
                 self.env._("Not checked yet"),
                 by_state.get("unknown", 0),
-                self._isp_action(
+                self._action(
                     self.env._("Routers not checked"),
                     "isp.router",
                     [*companies, ("state", "=", "unknown")],
                 ),
                 tone="muted",
             ),
-            self._isp_card(
+            self._card(
                 "routers_sync_error",
                 self.env._("Sync errors"),
                 sync_errors,
-                self._isp_action(
+                self._action(
                     self.env._("Routers whose last sync failed"),
                     "isp.router",
                     [*companies, ("sync_state", "=", "error")],
@@ -74,13 +74,11 @@ class IspDashboard(models.AbstractModel):
         if Job.has_access("read"):
             pending = [*companies, ("state", "=", "pending")]
             cards.append(
-                self._isp_card(
+                self._card(
                     "router_jobs_pending",
                     self.env._("Sync jobs waiting"),
                     Job.search_count(pending),
-                    self._isp_action(
-                        self.env._("Router sync jobs waiting"), "isp.router.job", pending
-                    ),
+                    self._action(self.env._("Router sync jobs waiting"), "isp.router.job", pending),
                 )
             )
         return {"key": "routers", "title": self.env._("Routers"), "sequence": 70, "cards": cards}

@@ -318,11 +318,11 @@ class IspRouter(models.Model):
                 ),
                 "warning",
             )
-        Job._isp_enqueue_full(router, reason="manual", now=True)
+        Job._enqueue_full(router, reason="manual", now=True)
         jobs = Job.search(
             [("router_id", "=", router.id), ("state", "=", "pending"), ("kind", "=", "full")]
         )
-        unfinished = router._isp_process_jobs(jobs, force=True)
+        unfinished = router._process_jobs(jobs, force=True)
         if router.state in ("offline", "auth_error"):
             return self._notification(
                 self.env._(

@@ -78,7 +78,7 @@ class IspRouterJob(models.Model):
         )
 
     @api.model
-    def _isp_enqueue(self, subscriptions, reason="state", routers=None):
+    def _enqueue(self, subscriptions, reason="state", routers=None):
         """Queue the given subscriptions' sync on every active router (or on ``routers``) of
         their company serving their service, unless one is pending already, and wake the
         queue cron up. One statement whatever the number of subscriptions and routers: the
@@ -132,7 +132,7 @@ class IspRouterJob(models.Model):
         return self.browse([job_id for job_id, _next in rows])
 
     @api.model
-    def _isp_enqueue_full(self, routers, reason="periodic", now=False):
+    def _enqueue_full(self, routers, reason="periodic", now=False):
         """Queue a full reconciliation of each router (unless one is pending already)."""
         pending = self.search(
             [("state", "=", "pending"), ("kind", "=", "full"), ("router_id", "in", routers.ids)]
@@ -157,7 +157,7 @@ class IspRouterJob(models.Model):
     @api.model
     def _cron_schedule_full_sync(self):
         """Periodic reconciliation: every active router gets a full sync queued."""
-        self._isp_enqueue_full(self.env["isp.router"].search([]), reason="periodic")
+        self._enqueue_full(self.env["isp.router"].search([]), reason="periodic")
         return True
 
     # ------------------------------------------------------------------ processing
@@ -178,7 +178,7 @@ class IspRouterJob(models.Model):
             if not router.try_lock_for_update(allow_referencing=True):
                 continue  # another worker is syncing it
             jobs = due.filtered(lambda job, r=router: job.router_id == r)
-            unfinished = router._isp_process_jobs(jobs)
+            unfinished = router._process_jobs(jobs)
             if not cron._commit_progress(len(jobs), remaining=remaining + unfinished):
                 break
         self._schedule_next_run()
@@ -229,7 +229,7 @@ class IspRouterJob(models.Model):
 class IspRouter(models.Model):
     _inherit = "isp.router"
 
-    def _isp_process_jobs(self, jobs, force=False):
+    def _process_jobs(self, jobs, force=False):
         """Run ``jobs`` (this router's due jobs) in one connection, unless the router is in
         its backoff (``force``: even then, the operator asked). Returns 1 when work is left
         for another turn (time box), else 0."""
@@ -285,7 +285,7 @@ class IspRouter(models.Model):
                 [sid for sid in failed_ids if isinstance(sid, int)]
             )
             Job = self.env["isp.router.job"]
-            Job._isp_enqueue(retry, reason="retry", routers=self)
+            Job._enqueue(retry, reason="retry", routers=self)
             failing = Job.search(
                 [
                     ("router_id", "=", self.id),

@@ -71,7 +71,7 @@ class IspRouterReconciler(models.AbstractModel):
         return spec
 
     @api.model
-    def _isp_user_spec(self, router, service, subscription):
+    def _user_spec(self, router, service, subscription):
         profile = subscription.bundle_id.product_tmpl_id._isp_mikrotik_profile_name()
         if service == "pppoe":
             return {
@@ -103,7 +103,7 @@ class IspRouterReconciler(models.AbstractModel):
         return calendar.timegm(subscription.date_start.timetuple())
 
     @staticmethod
-    def _isp_add_values(spec):
+    def _add_values(spec):
         return {
             prop: routeros.api_value(prop, value)
             for prop, value in spec.items()
@@ -159,7 +159,7 @@ class IspRouterReconciler(models.AbstractModel):
             row = by_name.get(name)
             try:
                 if row is None:
-                    client.add(menu, **self._isp_add_values(spec))
+                    client.add(menu, **self._add_values(spec))
                 else:
                     changes = routeros.diff(spec, row, PROFILE_PROPS[service])
                     if changes:
@@ -219,7 +219,7 @@ class IspRouterReconciler(models.AbstractModel):
             if subscription.login:
                 desired[subscription.login] = (
                     subscription,
-                    self._isp_user_spec(router, service, subscription),
+                    self._user_spec(router, service, subscription),
                 )
         managed, foreign = {}, set()
         for row in actual:
@@ -288,14 +288,14 @@ class IspRouterReconciler(models.AbstractModel):
                 )
             )
         if row is None:
-            client.add(menu, **self._isp_add_values(spec))
+            client.add(menu, **self._add_values(spec))
             return
         tag = routeros.parse_user_tag(row.get("comment"))
         period = routeros.parse_user_tag(spec["comment"])[1]
         if service == "hotspot" and tag[1] and period and tag[1] != period:
             # a new period: start the router's counters again
             client.remove(menu, row[".id"])
-            client.add(menu, **self._isp_add_values(spec))
+            client.add(menu, **self._add_values(spec))
             return
         changes = routeros.diff(spec, row, USER_PROPS[service])
         if changes:

@@ -256,7 +256,7 @@ class IspRouterSession(models.Model):
                     state=dict(subscription._fields["state"].selection)[subscription.state],
                 )
             )
-            Log._isp_log(
+            Log._log(
                 False,
                 "data_cap",
                 subscription.partner_id,

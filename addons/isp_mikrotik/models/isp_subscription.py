@@ -4,15 +4,15 @@ from odoo import models
 class IspSubscription(models.Model):
     _inherit = "isp.subscription"
 
-    def _isp_state_changed(self, previous_states):
-        result = super()._isp_state_changed(previous_states)
+    def _state_changed(self, previous_states):
+        result = super()._state_changed(previous_states)
         # Queue the routers' update now (no router call inside the customer's transaction).
-        self.env["isp.router.job"].sudo()._isp_enqueue(self, reason="state")
+        self.env["isp.router.job"].sudo()._enqueue(self, reason="state")
         return result
 
-    def _isp_portal_sessions(self, limit=10):
+    def _portal_sessions(self, limit=10):
         """The customer's sessions on the routers for the portal (isp_billing's hook)."""
-        result = super()._isp_portal_sessions(limit=limit)
+        result = super()._portal_sessions(limit=limit)
         sessions = (
             self.env["isp.router.session"]
             .sudo()

@@ -92,7 +92,7 @@ class MikrotikCase(IspBillingCase):
 
     def _full_sync(self, router=None):
         router = router or self.router
-        self.Job._isp_enqueue_full(router, reason="manual", now=True)
+        self.Job._enqueue_full(router, reason="manual", now=True)
         return self._run_queue()
 
     def _pending(self, router=None):

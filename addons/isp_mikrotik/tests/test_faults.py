@@ -104,7 +104,7 @@ class TestFaults(MikrotikCase):
 
     def test_time_box_leaves_the_rest_for_the_next_turn(self):
         self._subscriptions(4)
-        self.Job._isp_enqueue_full(self.router, now=True)
+        self.Job._enqueue_full(self.router, now=True)
         original = isp_router_job.ROUTER_TIME_BOX_SECONDS
         isp_router_job.ROUTER_TIME_BOX_SECONDS = -1
         try:

@@ -16,7 +16,7 @@ class TestPortalSessions(MikrotikCase):
         )
         self.sim.connect_client(other.login, "10.5.50.32", "AA:BB:CC:00:20:02")
         self._poll()
-        sessions = subscription._isp_portal_sessions()
+        sessions = subscription._portal_sessions()
         self.assertEqual(len(sessions), 1)
         self.assertEqual(sessions[0]["ip"], "10.5.50.31")
         self.assertAlmostEqual(sessions[0]["data_mb"], 3.0)

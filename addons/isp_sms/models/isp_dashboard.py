@@ -12,15 +12,15 @@ class IspDashboard(models.AbstractModel):
     _inherit = "isp.dashboard"
 
     @api.model
-    def _isp_dashboard_sections(self, ctx):
+    def _dashboard_sections(self, ctx):
         """Override of isp_billing's dashboard to add the SMS section."""
-        sections = super()._isp_dashboard_sections(ctx)
+        sections = super()._dashboard_sections(ctx)
         if self.env["mail.notification"].has_access("read"):
-            sections.append(self._isp_section_sms(ctx))
+            sections.append(self._section_sms(ctx))
         return sections
 
     @api.model
-    def _isp_section_sms(self, ctx):
+    def _section_sms(self, ctx):
         Notification = self.env["mail.notification"]
         today = [
             ("notification_type", "=", "sms"),
@@ -36,25 +36,25 @@ class IspDashboard(models.AbstractModel):
             ("isp_sms_failure_date", "!=", False),
         ]
         cards = [
-            self._isp_card(
+            self._card(
                 "sms_sent_today",
                 self.env._("SMS sent today"),
                 sum(by_status.get(status, 0) for status in SENT_STATUSES),
-                self._isp_action(self.env._("SMS sent today"), "mail.notification", sent),
+                self._action(self.env._("SMS sent today"), "mail.notification", sent),
                 tone="success",
             ),
-            self._isp_card(
+            self._card(
                 "sms_failed_today",
                 self.env._("SMS failed today"),
                 sum(by_status.get(status, 0) for status in FAILED_STATUSES),
-                self._isp_action(self.env._("SMS failed today"), "mail.notification", failed),
+                self._action(self.env._("SMS failed today"), "mail.notification", failed),
                 tone="danger",
             ),
-            self._isp_card(
+            self._card(
                 "sms_failing_customers",
                 self.env._("Customers whose last SMS failed"),
                 self.env["res.partner"].search_count(failing_customers),
-                self._isp_action(
+                self._action(
                     self.env._("Customers whose last SMS failed"), "res.partner", failing_customers
                 ),
                 tone="warning",
@@ -70,11 +70,11 @@ class IspDashboard(models.AbstractModel):
                 ("mail_message_id.record_company_id", "in", ctx["companies"].ids),
             ]
             cards.append(
-                self._isp_card(
+                self._card(
                     "sms_queued",
                     self.env._("SMS waiting to be sent"),
                     Sms.search_count(queued),
-                    self._isp_action(self.env._("SMS waiting to be sent"), "sms.sms", queued),
+                    self._action(self.env._("SMS waiting to be sent"), "sms.sms", queued),
                 )
             )
         return {"key": "sms", "title": self.env._("SMS"), "sequence": 80, "cards": cards}

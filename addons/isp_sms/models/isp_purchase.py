@@ -19,11 +19,11 @@ class IspPurchase(models.Model):
     @api.depends_context("lang")
     def _compute_isp_sms_texts(self):
         for purchase in self:
-            purchase.isp_sms_amount = purchase._isp_sms_format_amount()
-            purchase.isp_sms_duration = purchase._isp_sms_format_duration()
-            purchase.isp_sms_end = purchase.subscription_id._isp_sms_datetime(purchase.date_end)
+            purchase.isp_sms_amount = purchase._sms_format_amount()
+            purchase.isp_sms_duration = purchase._sms_format_duration()
+            purchase.isp_sms_end = purchase.subscription_id._sms_datetime(purchase.date_end)
 
-    def _isp_sms_format_amount(self):
+    def _sms_format_amount(self):
         """ "TSh 1,000": the currency's symbol first, as written in East Africa (and in the
         seed's texts), no decimals for whole amounts."""
         currency = self.currency_id
@@ -33,7 +33,7 @@ class IspPurchase(models.Model):
         symbol = currency.symbol or currency.name or ""
         return f"{symbol} {number}"
 
-    def _isp_sms_format_duration(self):
+    def _sms_format_duration(self):
         template = self.bundle_id.product_tmpl_id
         value = template.isp_duration_value or 0
         unit = template.isp_duration_unit or "days"
@@ -57,18 +57,18 @@ class IspPurchase(models.Model):
 
     # ------------------------------------------------------------------ hook
 
-    def _isp_fulfilled(self):
+    def _fulfilled(self):
         """Override of isp_billing's fulfilment hook to confirm the purchase by SMS."""
-        result = super()._isp_fulfilled()
-        isp_sms_guard(self, "confirmation SMS", self._isp_sms_confirm)
+        result = super()._fulfilled()
+        isp_sms_guard(self, "confirmation SMS", self._sms_confirm)
         return result
 
-    def _isp_sms_confirm(self):
+    def _sms_confirm(self):
         """A voucher's redemption, a renewal (the purchase extended a running period) or a
         payment (it activated the subscription) confirmed in the subscription's chatter; the
         old period's reminders still queued are cancelled."""
         purchases = self.filtered("subscription_id")
-        purchases.subscription_id._isp_sms_cancel_reminders()
+        purchases.subscription_id._sms_cancel_reminders()
         vouchers = purchases.filtered(lambda p: p.source == "voucher")
         renewals = purchases.filtered("renewal") - vouchers
         for template, group in (
@@ -77,4 +77,4 @@ class IspPurchase(models.Model):
             (TEMPLATE_PAYMENT, purchases - vouchers - renewals),
         ):
             subscriptions = self.env["isp.subscription"].concat(*(p.subscription_id for p in group))
-            subscriptions._isp_sms_post(template, render_records=group)
+            subscriptions._sms_post(template, render_records=group)

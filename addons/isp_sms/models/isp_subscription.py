@@ -60,43 +60,43 @@ class IspSubscription(models.Model):
     @api.depends_context("lang")
     def _compute_isp_sms_expiry(self):
         for subscription in self:
-            subscription.isp_sms_expiry = subscription._isp_sms_datetime(subscription.date_expiry)
+            subscription.isp_sms_expiry = subscription._sms_datetime(subscription.date_expiry)
 
-    def _isp_sms_datetime(self, value):
+    def _sms_datetime(self, value):
         """``value`` as SMS write it: in the customer's time zone, else the company's."""
         if not value:
             return ""
-        tz = self.partner_id.tz or self._isp_tz().zone
+        tz = self.partner_id.tz or self._tz().zone
         return format_datetime(self.env, value, tz=tz, dt_format="dd/MM/yyyy HH:mm")
 
     # ------------------------------------------------------------------ hooks
 
-    def _isp_state_changed(self, previous_states):
+    def _state_changed(self, previous_states):
         """Override of isp_billing's hook to queue the SMS of a state change."""
-        result = super()._isp_state_changed(previous_states)
-        isp_sms_guard(self, "state change SMS", self._isp_sms_on_state_change, previous_states)
+        result = super()._state_changed(previous_states)
+        isp_sms_guard(self, "state change SMS", self._sms_on_state_change, previous_states)
         return result
 
-    def _isp_sms_on_state_change(self, previous_states):
+    def _sms_on_state_change(self, previous_states):
         """Login credentials on the first activation, expiry and suspension notices."""
         self.filtered(
             lambda s: previous_states.get(s.id) == "draft" and s.state == "active"
-        )._isp_sms_send_credentials()
+        )._sms_send_credentials()
         self.filtered(
             lambda s: previous_states.get(s.id) == "active" and s.state == "expired"
-        )._isp_sms_post(TEMPLATE_EXPIRED)
-        self.filtered(lambda s: s.state == "suspended")._isp_sms_post(TEMPLATE_SUSPENDED)
+        )._sms_post(TEMPLATE_EXPIRED)
+        self.filtered(lambda s: s.state == "suspended")._sms_post(TEMPLATE_SUSPENDED)
 
     # ------------------------------------------------------------------ queueing
 
-    def _isp_sms_post(self, template_xmlid, render_records=None):
+    def _sms_post(self, template_xmlid, render_records=None):
         """Queue one SMS per subscription with Odoo's ``_message_sms``: ``template_xmlid``
         rendered on ``render_records`` (aligned with ``self``; the subscriptions by default)
         in the customer's language, posted in the subscription's chatter to the customer
         (delivery status on the notification), sent by sms's queue cron, which the new SMS
         trigger. Billing events come from public callbacks and crons: posted as superuser.
         Returns {subscription id: mail.message}."""
-        template = self._isp_sms_template(template_xmlid) if self else None
+        template = self._sms_template(template_xmlid) if self else None
         if not template:
             return {}
         render_sudo = (render_records if render_records is not None else self).sudo()
@@ -109,20 +109,20 @@ class IspSubscription(models.Model):
             if subscription.partner_id.phone
         }
 
-    def _isp_sms_template(self, xmlid):
+    def _sms_template(self, xmlid):
         """The SMS template of ``xmlid`` (as superuser), or an empty recordset (logged)."""
         template = self.env.ref(xmlid, raise_if_not_found=False)
         if not template:
             _logger.warning("ISP SMS: template %s is missing; nothing sent", xmlid)
         return (template or self.env["sms.template"]).sudo()
 
-    def _isp_sms_send_credentials(self):
+    def _sms_send_credentials(self):
         """Queue the login and password SMS. The password is readable by ISP managers only,
         so this SMS is not copied into the chatter (which every ISP user reads): it goes to
         the queue directly and the chatter only notes that it was sent."""
         with_phone = self.sudo().filtered("partner_id.phone")
         for service, subscriptions in with_phone.grouped("service_type").items():
-            template = self._isp_sms_template(TEMPLATE_CREDENTIALS[service])
+            template = self._sms_template(TEMPLATE_CREDENTIALS[service])
             if not template:
                 continue
             bodies = template._render_field("body", subscriptions.ids, compute_lang=True)
@@ -146,7 +146,7 @@ class IspSubscription(models.Model):
                 }
             )
 
-    def _isp_sms_cancel_reminders(self):
+    def _sms_cancel_reminders(self):
         """Cancel reminders not sent yet, queued or waiting for a retry (the customer renewed)."""
         messages = self.sudo().isp_sms_reminder_ids.message_id
         if messages:
@@ -164,7 +164,7 @@ class IspSubscription(models.Model):
     # ------------------------------------------------------------------ reminders cron
 
     @api.model
-    def _isp_reminder_offsets(self, company):
+    def _reminder_offsets(self, company):
         """{service: [(kind, offset)]}, offsets ascending."""
         hours = company.isp_reminder_hotspot_hours
         days = company._isp_parse_day_offsets(company.isp_reminder_pppoe_days)
@@ -174,7 +174,7 @@ class IspSubscription(models.Model):
         }
 
     @api.model
-    def _isp_due_reminders(self, company, service, offsets, now):
+    def _due_reminders(self, company, service, offsets, now):
         """Rows (subscription id, expiry, kind) due now and not yet sent for their period:
         the kind is the nearest offset before expiry already reached. Reads active rows by
         expiry through the partial index on (date_expiry) WHERE state = 'active'. Subscriptions
@@ -232,7 +232,7 @@ class IspSubscription(models.Model):
         ]
 
     @api.model
-    def _isp_claim_reminders(self, rows):
+    def _claim_reminders(self, rows):
         """Insert reminder rows; returns those this transaction claimed (others were taken
         by a concurrent run)."""
         if not rows:
@@ -271,12 +271,12 @@ class IspSubscription(models.Model):
         cron = self.env["ir.cron"]
         todo = []
         for company in self.env["res.company"].sudo().search([]):
-            for service, offsets in self._isp_reminder_offsets(company).items():
+            for service, offsets in self._reminder_offsets(company).items():
                 if offsets:
-                    todo += self._isp_due_reminders(company, service, offsets, now)
+                    todo += self._due_reminders(company, service, offsets, now)
         remaining = len(todo)
         for batch in split_every(batch_size, todo):
-            claimed = self._isp_claim_reminders(batch)
+            claimed = self._claim_reminders(batch)
             if claimed:
                 reminder_ids = dict((sub_id, rid) for rid, sub_id in claimed)
                 subscriptions = self.browse(list(reminder_ids))
@@ -284,7 +284,7 @@ class IspSubscription(models.Model):
                     isp_sms_guard(
                         subscriptions,
                         "expiry reminders",
-                        subscriptions._isp_sms_post,
+                        subscriptions._sms_post,
                         TEMPLATE_EXPIRY_WARNING,
                     )
                     or {}

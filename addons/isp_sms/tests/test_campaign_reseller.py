@@ -22,9 +22,9 @@ class TestResellerCampaign(IspSmsCase):
         reseller, codes = self._reseller_batch("Duka la Mama")
         other, other_codes = self._reseller_batch("Kibanda Shop")
         Voucher = self.env["isp.voucher"]
-        Voucher._isp_redeem(codes[0], "+255712610001")
-        Voucher._isp_redeem(codes[1], "+255712610002")
-        Voucher._isp_redeem(other_codes[0], "+255712610003")
+        Voucher._redeem(codes[0], "+255712610001")
+        Voucher._redeem(codes[1], "+255712610002")
+        Voucher._redeem(other_codes[0], "+255712610003")
         self._fulfil(self._customer("+255712610004"), self.daily, "TX-NOT-A-VOUCHER")
         mine = self.env["res.partner"].search([("phone", "in", ["+255712610001", "+255712610002"])])
 

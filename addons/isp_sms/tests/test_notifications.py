@@ -122,7 +122,7 @@ class TestNotifications(IspSmsCase):
     def test_sms_failure_never_fails_billing(self):
         partner = self._customer("+255712300006")
         with patch(
-            "odoo.addons.isp_sms.models.isp_subscription.IspSubscription._isp_sms_post",
+            "odoo.addons.isp_sms.models.isp_subscription.IspSubscription._sms_post",
             side_effect=ValueError("template broken"),
         ):
             purchase = self._fulfil(partner, self.daily, "TX-6")
