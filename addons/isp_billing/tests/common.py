@@ -10,6 +10,8 @@ from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, TransactionCase, new_test_user
 from odoo.tests.common import get_db_name
 
+from odoo.addons.payment.tests.common import PaymentCommon
+
 
 @contextmanager
 def captured_logs(levels):
@@ -72,36 +74,8 @@ class IspBillingCase(TransactionCase):
         )
 
     @classmethod
-    def _test_provider(cls):
-        """A test payment provider (code "none") paying into the bank journal: Odoo's
-        payment flow needs an electronic payment method of the provider's code."""
-        Method = cls.env.registry["account.payment.method"]
-        original = Method._get_payment_method_information
-
-        def info(self):
-            return dict(original(self), none={"mode": "electronic", "type": ("bank",)})
-
-        with patch.object(Method, "_get_payment_method_information", info):
-            cls.env["account.payment.method"].sudo().create(
-                {"name": "Test method", "code": "none", "payment_type": "inbound"}
-            )
-            provider = cls.env["payment.provider"].create(
-                {
-                    "name": "Test Mobile Money",
-                    "code": "none",
-                    "state": "test",
-                    "company_id": cls.company.id,
-                    "payment_method_ids": [
-                        Command.set(cls.env.ref("payment.payment_method_unknown").ids)
-                    ],
-                }
-            )
-            provider.journal_id = cls.journal
-        return provider
-
-    @classmethod
     def _test_transaction(cls, reference, partner, amount, **values):
-        """A transaction of ``cls.provider`` (``_test_provider``) by ``partner``."""
+        """A transaction of ``cls.provider`` (``IspPaymentCase``) by ``partner``."""
         return cls.env["payment.transaction"].create(
             {
                 "provider_id": cls.provider.id,
@@ -213,6 +187,39 @@ class IspBillingCase(TransactionCase):
         return self.env["ir.cron.trigger"].search(
             [("cron_id", "=", cron.id), ("call_at", "<=", fields.Datetime.now())]
         )
+
+
+class IspPaymentCase(IspBillingCase, PaymentCommon):
+    """IspBillingCase with Odoo's dummy payment provider (code "none", PaymentCommon) paying
+    into the bank journal, account_payment's post-processing on (payments, reconciliation)."""
+
+    @classmethod
+    def default_env_context(cls):
+        """Override of BaseCommon: the suite's tests read chatter and tracking, keep mail on."""
+        return {}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.enable_post_process_patcher = False
+        cls.provider = cls._test_provider()
+
+    @classmethod
+    def _test_provider(cls):
+        """Odoo's dummy provider, in the bank journal: account_payment needs an electronic
+        payment method of the provider's code (as AccountPaymentCommon makes it)."""
+        Method = cls.env.registry["account.payment.method"]
+        original = Method._get_payment_method_information
+
+        def info(self):
+            return dict(original(self), none={"mode": "electronic", "type": ("bank",)})
+
+        with patch.object(Method, "_get_payment_method_information", info):
+            cls.env["account.payment.method"].sudo().create(
+                {"name": "Test method", "code": "none", "payment_type": "inbound"}
+            )
+            cls.dummy_provider.journal_id = cls.journal
+        return cls.dummy_provider
 
 
 class IspCommittedCase(BaseCase):

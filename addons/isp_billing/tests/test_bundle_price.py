@@ -3,18 +3,17 @@ import ast
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
-from .common import IspBillingCase
+from .common import IspPaymentCase
 
 
 @tagged("post_install", "-at_install")
-class TestBundlePrice(IspBillingCase):
+class TestBundlePrice(IspPaymentCase):
     """A bundle made in the back office belongs to the current company and is priced in its
     currency; its one customer price (taxes included) is what a payment must bring."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.provider = cls._test_provider()
         cls.customer = cls._customer("0712345678")
         # the company's default sales tax: 18%, added on top of the price
         cls.vat_excl = cls.env["account.tax"].create(

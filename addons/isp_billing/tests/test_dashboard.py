@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from .common import IspBillingCase
+from .common import IspBillingCase, IspPaymentCase
 
 TZ = "Africa/Dar_es_Salaam"  # UTC+3, no daylight saving time
 
@@ -283,13 +283,12 @@ class TestDashboardChurn(IspDashboardCase):
 
 
 @tagged("post_install", "-at_install")
-class TestDashboardPayments(IspDashboardCase):
+class TestDashboardPayments(IspDashboardCase, IspPaymentCase):
     """Payments by status and mobile-money payments not matched to an invoice."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.provider = cls._test_provider()
         cls.customer = cls._customer("0712345678")
 
     def _tx(self, reference, state, amount=1000):

@@ -7,11 +7,11 @@ from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import IspBillingCase
+from .common import IspPaymentCase
 
 
 @tagged("post_install", "-at_install")
-class TestPaymentInvoicing(IspBillingCase):
+class TestPaymentInvoicing(IspPaymentCase):
     """A confirmed bundle payment: access at once, the full amount checked against the
     invoice to be; the invoice issued by the transaction's post-processing (Odoo's
     post-processing cron, triggered at once), paid by the transaction's payment, exactly once;
@@ -20,7 +20,6 @@ class TestPaymentInvoicing(IspBillingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.provider = cls._test_provider()
         cls.customer = cls._customer("0712345678")
 
     def _paid(self, reference, bundle=None, partner=None, amount=None):

@@ -2,11 +2,11 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
-from .common import IspBillingCase
+from .common import IspPaymentCase
 
 
 @tagged("post_install", "-at_install")
-class TestPaymentNotApplied(IspBillingCase):
+class TestPaymentNotApplied(IspPaymentCase):
     """Money taken without access (a confirmed transaction the fulfilment refused) is flagged
     Paid, Not Applied, counted on the dashboard, and decided by an ISP manager: Grant Access
     (the same exactly-once fulfilment) or Record Refund, each traced in the customer's
@@ -15,7 +15,6 @@ class TestPaymentNotApplied(IspBillingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.provider = cls._test_provider()
         cls.customer = cls._customer("0712345678")
         cls.manager = cls._staff("isp_np_manager", "isp_billing.group_isp_manager")
         # an ISP user who is also an accountant: reads (and writes) transactions, but staff

@@ -2,18 +2,17 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from .common import IspBillingCase
+from .common import IspPaymentCase
 
 
 @tagged("post_install", "-at_install")
-class TestPaymentTransaction(IspBillingCase):
+class TestPaymentTransaction(IspPaymentCase):
     """Any provider's confirmed transaction for a bundle fulfils it exactly once, with the
     invoice paid by the payment Odoo's flow creates for the transaction."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.provider = cls._test_provider()
         cls.customer = cls._customer("0712345678")
 
     def _tx(self, reference, bundle=None, amount=1000, **values):

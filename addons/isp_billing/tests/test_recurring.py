@@ -9,7 +9,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import IspBillingCase
+from .common import IspBillingCase, IspPaymentCase
 
 
 class IspRecurringCase(IspBillingCase):
@@ -272,11 +272,10 @@ class TestRecurringInvoices(IspRecurringCase):
 
 
 @tagged("post_install", "-at_install")
-class TestSuspension(IspRecurringCase):
+class TestSuspension(IspRecurringCase, IspPaymentCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.provider = cls._test_provider()
 
     def _overdue_subscription(self, phone):
         with freeze_time("2026-01-10 07:00:00"):

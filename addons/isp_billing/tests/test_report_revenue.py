@@ -9,21 +9,22 @@ from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from .common import IspPaymentCase
 from .test_dashboard import TZ, IspDashboardCase
 
 
 @tagged("post_install", "-at_install")
-class TestRevenueReport(IspDashboardCase):
+class TestRevenueReport(IspDashboardCase, IspPaymentCase):
     """Revenue analysis (pivot / graph model) and the XLSX workbook on a seeded dataset:
 
     ====  ========  =======  ======  ========  ======================  =====================
     ref   customer  bundle   amount  source    provider                created (local day)
     ====  ========  =======  ======  ========  ======================  =====================
-    A     r1        Daily     1,000  payment   Test Mobile Money       9 days ago
-    B     r1        Weekly    6,000  payment   Test Mobile Money       2 days ago
+    A     r1        Daily     1,000  payment   Dummy Provider          9 days ago
+    B     r1        Weekly    6,000  payment   Dummy Provider          2 days ago
     C     r2        Daily     1,000  voucher                           2 days ago
     D     r3        PPPoE    50,000  manual                            today
-    E     r2        Daily     1,000  payment   Test Mobile Money       12 days ago (outside)
+    E     r2        Daily     1,000  payment   Dummy Provider          12 days ago (outside)
     ====  ========  =======  ======  ========  ======================  =====================
 
     Period: 9 days ago to today → 58,000 in 4 purchases.
@@ -32,7 +33,6 @@ class TestRevenueReport(IspDashboardCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.provider = cls._test_provider()
         cls.local_today = datetime.now(ZoneInfo(TZ)).date()
         cls.r1, cls.r2, cls.r3 = (cls._customer(f"07655500{i:02d}") for i in range(1, 4))
         today = cls.ctx["today"] + (cls.now - cls.ctx["today"]) / 2
@@ -208,7 +208,7 @@ class TestRevenueReport(IspDashboardCase):
         rows, totals = self._rows(book["By payment provider"])
         self.assertEqual(
             {r[0]: r[3] for r in rows},
-            {"Test Mobile Money": 7000, "No payment provider (voucher, manual)": 51000},
+            {"Dummy Provider": 7000, "No payment provider (voucher, manual)": 51000},
         )
         self.assertEqual(totals[0][3], 58000)
         rows, totals = self._rows(book["By channel"])
