@@ -38,6 +38,30 @@ def captured_logs(levels):
             logger.setLevel(level)
 
 
+def run_post_processing_cron(env):
+    """Run Odoo's post-processing cron (``payment.cron_post_process_payment_tx``) as the cron
+    worker does once triggered: its commit after each transaction releases a savepoint, its
+    rollback rolls one back (a test cannot commit)."""
+    cr = env.cr
+    savepoint = [cr.savepoint()]
+
+    def commit():
+        env.flush_all()
+        savepoint[0].close(rollback=False)
+        savepoint[0] = cr.savepoint()
+
+    def rollback():
+        savepoint[0].close(rollback=True)
+        env.transaction.clear()
+        savepoint[0] = cr.savepoint()
+
+    with patch.object(cr, "commit", commit), patch.object(cr, "rollback", rollback):
+        env["payment.transaction"]._cron_post_process()
+    env.flush_all()
+    savepoint[0].close(rollback=False)
+    env.invalidate_all()
+
+
 class IspBillingCase(TransactionCase):
     """A Tanzanian operator with the seed's bundles, an 18% VAT (price included) and a bank
     journal; helpers to make customers."""
@@ -159,27 +183,7 @@ class IspBillingCase(TransactionCase):
         return reports
 
     def _run_post_processing_cron(self):
-        """Run Odoo's post-processing cron (``payment.cron_post_process_payment_tx``) as the
-        cron worker does once triggered: its commit after each transaction releases a
-        savepoint, its rollback rolls one back (a test cannot commit)."""
-        cr = self.env.cr
-        savepoint = [cr.savepoint()]
-
-        def commit():
-            self.env.flush_all()
-            savepoint[0].close(rollback=False)
-            savepoint[0] = cr.savepoint()
-
-        def rollback():
-            savepoint[0].close(rollback=True)
-            self.env.transaction.clear()
-            savepoint[0] = cr.savepoint()
-
-        with patch.object(cr, "commit", commit), patch.object(cr, "rollback", rollback):
-            self.env["payment.transaction"]._cron_post_process()
-        self.env.flush_all()
-        savepoint[0].close(rollback=False)
-        self.env.invalidate_all()
+        run_post_processing_cron(self.env)
 
     def _post_processing_triggers(self):
         """The triggers of Odoo's post-processing cron due now."""

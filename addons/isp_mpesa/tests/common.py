@@ -10,6 +10,8 @@ from odoo.tests import HttpCase
 from odoo.tests.common import _super_send, get_db_name
 from odoo.tools import config
 
+from odoo.addons.isp_billing.tests.common import run_post_processing_cron
+
 from .simulators import ClickPesaSimulator, DarajaSimulator
 
 SECRETS = {
@@ -210,27 +212,8 @@ class MpesaCase(HttpCase):
         )
 
     def _run_invoicing(self):
-        """Run Odoo's post-processing cron (which issues the bundle payments' invoices) as
-        the cron worker does once triggered: its commit after each transaction releases a
-        savepoint, its rollback rolls one back (a test cannot commit)."""
-        cr = self.env.cr
-        savepoint = [cr.savepoint()]
-
-        def commit():
-            self.env.flush_all()
-            savepoint[0].close(rollback=False)
-            savepoint[0] = cr.savepoint()
-
-        def rollback():
-            savepoint[0].close(rollback=True)
-            self.env.transaction.clear()
-            savepoint[0] = cr.savepoint()
-
-        with patch.object(cr, "commit", commit), patch.object(cr, "rollback", rollback):
-            self.env["payment.transaction"]._cron_post_process()
-        self.env.flush_all()
-        savepoint[0].close(rollback=False)
-        self.env.invalidate_all()
+        """Run Odoo's post-processing cron, which issues the bundle payments' invoices."""
+        run_post_processing_cron(self.env)
 
     def _invoicing_triggered(self):
         """Whether Odoo's post-processing cron is due to run now (a trigger at or before
