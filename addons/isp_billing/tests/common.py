@@ -38,6 +38,23 @@ def captured_logs(levels):
             logger.setLevel(level)
 
 
+def set_dummy_provider_journal(provider, journal):
+    """Put Odoo's dummy provider (code "none") in ``journal``, with the electronic payment
+    method account_payment needs for its code, as AccountPaymentCommon does."""
+    env = provider.env
+    Method = env.registry["account.payment.method"]
+    original = Method._get_payment_method_information
+
+    def info(self):
+        return dict(original(self), none={"mode": "electronic", "type": ("bank",)})
+
+    with patch.object(Method, "_get_payment_method_information", info):
+        env["account.payment.method"].sudo().create(
+            {"name": "Test method", "code": "none", "payment_type": "inbound"}
+        )
+        provider.journal_id = journal
+
+
 def run_post_processing_cron(env):
     """Run Odoo's post-processing cron (``payment.cron_post_process_payment_tx``) as the cron
     worker does once triggered: its commit after each transaction releases a savepoint, its
@@ -212,17 +229,7 @@ class IspPaymentCase(IspBillingCase, PaymentCommon):
     def _test_provider(cls):
         """Odoo's dummy provider, in the bank journal: account_payment needs an electronic
         payment method of the provider's code (as AccountPaymentCommon makes it)."""
-        Method = cls.env.registry["account.payment.method"]
-        original = Method._get_payment_method_information
-
-        def info(self):
-            return dict(original(self), none={"mode": "electronic", "type": ("bank",)})
-
-        with patch.object(Method, "_get_payment_method_information", info):
-            cls.env["account.payment.method"].sudo().create(
-                {"name": "Test method", "code": "none", "payment_type": "inbound"}
-            )
-            cls.dummy_provider.journal_id = cls.journal
+        set_dummy_provider_journal(cls.dummy_provider, cls.journal)
         return cls.dummy_provider
 
 

@@ -5,6 +5,8 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.tests import Form, tagged
 
+from odoo.addons.isp_billing.tests.common import set_dummy_provider_journal
+
 from .common import HotspotCase
 
 
@@ -19,29 +21,19 @@ class TestHotspotPrice(HotspotCase):
         cls.journal = cls.env["account.journal"].create(
             {"name": "Mobile Money (price test)", "code": "TMMP", "type": "bank"}
         )
-        Method = cls.env.registry["account.payment.method"]
-        original = Method._get_payment_method_information
-
-        def info(self):
-            return dict(original(self), none={"mode": "electronic", "type": ("bank",)})
-
-        with patch.object(Method, "_get_payment_method_information", info):
-            cls.env["account.payment.method"].sudo().create(
-                {"name": "Test method", "code": "none", "payment_type": "inbound"}
-            )
-            cls.provider = cls.env["payment.provider"].create(
-                {
-                    "name": "Test Push",
-                    "code": "none",
-                    "state": "test",
-                    "is_published": True,
-                    "company_id": cls.company.id,
-                    "payment_method_ids": [
-                        Command.set(cls.env.ref("payment.payment_method_mobile_money").ids)
-                    ],
-                }
-            )
-            cls.provider.journal_id = cls.journal
+        cls.provider = cls.env["payment.provider"].create(
+            {
+                "name": "Test Push",
+                "code": "none",
+                "state": "test",
+                "is_published": True,
+                "company_id": cls.company.id,
+                "payment_method_ids": [
+                    Command.set(cls.env.ref("payment.payment_method_mobile_money").ids)
+                ],
+            }
+        )
+        set_dummy_provider_journal(cls.provider, cls.journal)
         cls.env.ref("payment.payment_method_mobile_money").active = True
         # the provider module's push hooks (isp_mpesa implements them): the request "sent"
         provider_id = cls.provider.id
