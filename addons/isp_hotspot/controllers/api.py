@@ -46,6 +46,10 @@ VOUCHER_STATUS = {
 }
 
 
+# the seed API's boolean query values
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
 class ApiError(Exception):
     def __init__(self, status, code, message, headers=None):
         super().__init__(message)
@@ -200,6 +204,23 @@ def field(body, name, kind=str, required=True):
     return value
 
 
+def aliased_field(body, name, alias, kind=str, required=True):
+    """``name``, or ``alias`` (its name in the seed API that existing captive frontends
+    call); both given with different values is a 400."""
+    value, other = body.get(name), body.get(alias)
+    if value not in (None, "") and other not in (None, "") and value != other:
+        raise ApiError(
+            400,
+            "conflicting_fields",
+            request.env._(
+                "%(name)s and %(alias)s differ: send one of them.", name=name, alias=alias
+            ),
+        )
+    return field(
+        body, alias if value in (None, "") and other not in (None, "") else name, kind, required
+    )
+
+
 class IspHotspotApi(http.Controller):
     def _context(self):
         company = website_company()
@@ -258,7 +279,7 @@ class IspHotspotApi(http.Controller):
         company, hotspot = self._context()
         tx = hotspot._initiate_payment(
             company,
-            field(body, "phone"),
+            aliased_field(body, "phone", "phone_number"),
             field(body, "bundle_id", int),
             provider_id=field(body, "provider_id", int, required=False),
             mac=field(body, "mac", required=False),
@@ -379,8 +400,8 @@ class IspHotspotApi(http.Controller):
         company, hotspot = self._context()
         purchase, may_sign_in = hotspot._redeem_voucher(
             company,
-            field(body, "code"),
-            field(body, "phone"),
+            aliased_field(body, "code", "voucher_code"),
+            aliased_field(body, "phone", "phone_number"),
             mac=field(body, "mac", required=False),
             ip=field(body, "ip", required=False),
             client_ip=client_address(),
@@ -410,12 +431,21 @@ class IspHotspotApi(http.Controller):
         price = body.get("price")
         if price is not None and (isinstance(price, bool) or not isinstance(price, int | float)):
             raise ApiError(400, "wrong_type", request.env._("price must be a number."))
+        bundle_id = field(body, "bundle_id", int, required=False)
+        duration_hours = field(body, "duration_hours", int, required=False)
+        if bundle_id is None and duration_hours is None:
+            raise ApiError(
+                400,
+                "missing_field",
+                request.env._("bundle_id (or duration_hours, for a plain duration) is required."),
+            )
         batch = hotspot._generate_vouchers(
             company,
-            field(body, "bundle_id", int),
+            bundle_id,
             field(body, "quantity", int),
             price=price,
-            name=field(body, "name", required=False),
+            duration_hours=duration_hours,
+            name=aliased_field(body, "name", "batch_id", required=False),
             valid_until=field(body, "valid_until", required=False),
             notes=field(body, "notes", required=False),
         )
@@ -428,9 +458,17 @@ class IspHotspotApi(http.Controller):
         )
 
     @api_route("/api/vouchers/", ["GET"], readonly=True)
-    def vouchers(self, batch_id=None, state=None, limit="100", offset="0", **kw):
+    def vouchers(self, batch_id=None, state=None, limit="100", offset="0", is_used=None, **kw):
         company, hotspot = self._admin()
         values = {}
+        if is_used not in (None, ""):
+            if not isinstance(is_used, str) or is_used.lower() not in BOOLEANS:
+                raise ApiError(400, "wrong_type", request.env._("is_used must be true or false."))
+            values["is_used"] = BOOLEANS[is_used.lower()]
+        if batch_id not in (None, "") and not (isinstance(batch_id, str) and batch_id.isdigit()):
+            # the seed API names batches by their Batch ID
+            values["batch_name"] = field({"batch_id": batch_id}, "batch_id")
+            batch_id = None
         for name, value in (("batch_id", batch_id), ("limit", limit), ("offset", offset)):
             if value in (None, ""):
                 continue
@@ -444,6 +482,8 @@ class IspHotspotApi(http.Controller):
         count, vouchers = hotspot._list_vouchers(
             company,
             batch_id=values.get("batch_id"),
+            batch_name=values.get("batch_name"),
+            is_used=values.get("is_used"),
             state=state or None,
             limit=values.get("limit", 100),
             offset=values.get("offset", 0),

@@ -61,6 +61,13 @@ def _query_param(name, schema=None, required=False):
     }
 
 
+SEED_NAMES = (
+    "Existing captive frontends' field names (the seed API: phone_number, voucher_code, "
+    "batch_id, is_used) are accepted as well as these; a field and its alias with different "
+    "values is a 400."
+)
+
+
 def openapi_document():
     customer_errors = _errors(400, 401, 403, 404, 429)
     customer_post_errors = _errors(400, 401, 403, 404, 413, 415, 429)
@@ -75,15 +82,17 @@ def openapi_document():
         "/api/initiate-payment/": {
             "post": {
                 "summary": "Create the bundle's payment and push it to the phone",
+                "description": SEED_NAMES,
                 "requestBody": _body(
                     {
                         "phone": PHONE,
+                        "phone_number": dict(PHONE, description="the seed API's name of phone"),
                         "bundle_id": {"type": "integer"},
                         "provider_id": {"type": "integer"},
                         "mac": MAC,
                         "ip": IP,
                     },
-                    ["phone", "bundle_id"],
+                    ["bundle_id"],
                 ),
                 "responses": {
                     **_ok("Payment requested", "201"),
@@ -162,14 +171,21 @@ def openapi_document():
         "/api/vouchers/redeem/": {
             "post": {
                 "summary": "Redeem a voucher for a phone number",
+                "description": SEED_NAMES,
                 "requestBody": _body(
                     {
                         "code": {"type": "string", "maxLength": 256},
+                        "voucher_code": {
+                            "type": "string",
+                            "maxLength": 256,
+                            "description": "the seed API's name of code",
+                        },
                         "phone": PHONE,
+                        "phone_number": dict(PHONE, description="the seed API's name of phone"),
                         "mac": MAC,
                         "ip": IP,
                     },
-                    ["code", "phone"],
+                    [],
                 ),
                 "responses": {
                     **_ok(
@@ -185,18 +201,26 @@ def openapi_document():
         },
         "/api/vouchers/generate/": {
             "post": {
-                "summary": "Generate a batch of vouchers (ISP manager's API key)",
+                "summary": "Generate a batch of vouchers (ISP manager's API key): of a bundle "
+                "(bundle_id) or of a plain duration (duration_hours, at price, 0 by default)",
+                "description": SEED_NAMES,
                 "security": bearer,
                 "requestBody": _body(
                     {
                         "bundle_id": {"type": "integer"},
+                        "duration_hours": {"type": "integer", "minimum": 1, "maximum": 8784},
                         "quantity": {"type": "integer", "minimum": 1, "maximum": 1000},
                         "price": {"type": "number", "minimum": 0},
                         "name": {"type": "string", "maxLength": 256},
+                        "batch_id": {
+                            "type": "string",
+                            "maxLength": 256,
+                            "description": "the seed API's name of name (the Batch ID)",
+                        },
                         "valid_until": {"type": "string", "format": "date"},
                         "notes": {"type": "string", "maxLength": 256},
                     },
-                    ["bundle_id", "quantity"],
+                    ["quantity"],
                 ),
                 "responses": {
                     **_ok("Batch and codes", "201"),
@@ -209,7 +233,11 @@ def openapi_document():
                 "summary": "List vouchers (ISP manager's API key)",
                 "security": bearer,
                 "parameters": [
-                    _query_param("batch_id", {"type": "integer"}),
+                    _query_param(
+                        "batch_id",
+                        {"type": "string", "description": "the batch's id or its Batch ID"},
+                    ),
+                    _query_param("is_used", {"type": "boolean"}),
                     _query_param(
                         "state",
                         {"type": "string", "enum": ["available", "redeemed", "expired", "void"]},

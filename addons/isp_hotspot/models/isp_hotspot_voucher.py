@@ -9,6 +9,8 @@ from .isp_hotspot_attempt import IspHotspotRateLimited
 
 # codes per batch generated or listed by one API call
 MAX_API_VOUCHERS = 1000
+# a plain-duration voucher of the API: at most a year
+MAX_DURATION_HOURS = 24 * 366
 # isp_billing's IspVoucherRefused result -> the API's error code ("blocked" is rate_limited)
 VOUCHER_REFUSALS = {
     "malformed": "invalid_code",
@@ -120,27 +122,41 @@ class IspHotspotVoucher(models.AbstractModel):
         name=None,
         valid_until=None,
         notes=None,
+        duration_hours=None,
     ):
-        """A generated batch of ``quantity`` codes of the company's bundle ``bundle_id``,
-        as the current user (an ISP manager: access rights apply). Bad input raises a
-        UserError and creates nothing."""
+        """A generated batch of ``quantity`` codes of the company's bundle ``bundle_id``, or
+        of a plain duration of ``duration_hours`` (at ``price``, 0 by default), as the current
+        user (an ISP manager: access rights apply). Bad input raises a UserError and creates
+        nothing."""
         if not 1 <= quantity <= MAX_API_VOUCHERS:
             raise UserError(
                 self.env._("quantity must be between 1 and %(max)s.", max=MAX_API_VOUCHERS)
             )
         if price is not None and price < 0:
             raise UserError(self.env._("price cannot be negative."))
-        bundle = self.env["product.product"].search(
-            [
-                ("id", "=", bundle_id),
-                ("is_isp_bundle", "=", True),
-                ("company_id", "in", [company.id, False]),
-            ],
-            limit=1,
-        )
-        if not bundle:
-            raise UserError(self.env._("Unknown bundle."))
-        vals = {"bundle_id": bundle.id, "quantity": quantity, "company_id": company.id}
+        if (bundle_id is None) == (duration_hours is None):
+            raise UserError(self.env._("Give either bundle_id or duration_hours."))
+        vals = {"quantity": quantity, "company_id": company.id}
+        if duration_hours is not None:
+            if not 1 <= duration_hours <= MAX_DURATION_HOURS:
+                raise UserError(
+                    self.env._(
+                        "duration_hours must be between 1 and %(max)s.", max=MAX_DURATION_HOURS
+                    )
+                )
+            vals.update(duration_hours=duration_hours, price=price or 0.0)
+        else:
+            bundle = self.env["product.product"].search(
+                [
+                    ("id", "=", bundle_id),
+                    ("is_isp_bundle", "=", True),
+                    ("company_id", "in", [company.id, False]),
+                ],
+                limit=1,
+            )
+            if not bundle:
+                raise UserError(self.env._("Unknown bundle."))
+            vals["bundle_id"] = bundle.id
         if price is not None:
             vals["price"] = price
         if notes:
@@ -167,8 +183,19 @@ class IspHotspotVoucher(models.AbstractModel):
         return batch
 
     @api.model
-    def _list_vouchers(self, company, batch_id=None, state=None, limit=100, offset=0):
-        """(count, vouchers) of the company, oldest first, as the current user."""
+    def _list_vouchers(
+        self,
+        company,
+        batch_id=None,
+        state=None,
+        limit=100,
+        offset=0,
+        batch_name=None,
+        is_used=None,
+    ):
+        """(count, vouchers) of the company, oldest first, as the current user: of the batch
+        ``batch_id`` (its id, or its Batch ID when made of digits) or ``batch_name`` (its
+        Batch ID), in ``state``, used (redeemed) or not (``is_used``)."""
         if not 1 <= limit <= MAX_API_VOUCHERS:
             raise UserError(
                 self.env._("limit must be between 1 and %(max)s.", max=MAX_API_VOUCHERS)
@@ -176,7 +203,11 @@ class IspHotspotVoucher(models.AbstractModel):
         Voucher = self.env["isp.voucher"].with_company(company)
         domain = [("company_id", "=", company.id)]
         if batch_id:
-            domain.append(("batch_id", "=", batch_id))
+            domain += ["|", ("batch_id", "=", batch_id), ("batch_id.name", "=", str(batch_id))]
+        if batch_name:
+            domain.append(("batch_id.name", "=", batch_name))
+        if is_used is not None:
+            domain.append(("state", "=" if is_used else "!=", "redeemed"))
         if state:
             states = dict(Voucher._fields["state"].selection)
             if state not in states:

@@ -46,6 +46,7 @@ class TestHotspotApiFuzz(HotspotCase):
             "mac": ["3A:1F:6C:88:21:D4", "00-1b-63-4c-9a-10"],
             "ip": ["10.5.50.21"],
             "bundle_id": [cls.daily.id, cls.weekly.id],
+            "duration_hours": [5],
             "batch_id": [batch.id],
             "reference": ["HS-1"],
         }

@@ -105,6 +105,22 @@ class TestHotspotPrice(HotspotCase):
         status = self.api("GET", response.json()["status_url"]).json()
         self.assertEqual(status["status"], "paid", status)
 
+    def test_seed_api_phone_number(self):
+        """The seed API's phone_number pays as phone does; both, differing: refused."""
+        txs = self.env["payment.transaction"].search_count([])
+        body = {"bundle_id": self.taxed.id, "provider_id": self.provider.id}
+        conflicting = dict(body, phone="0754111222", phone_number="0754333444")
+        self.assertError(
+            self.api("POST", "/api/initiate-payment/", conflicting), 400, "conflicting_fields"
+        )
+        self.assertEqual(self.env["payment.transaction"].search_count([]), txs)
+        response = self.api("POST", "/api/initiate-payment/", dict(body, phone_number="0754333444"))
+        self.assertEqual(response.status_code, 201, response.text)
+        tx = self.env["payment.transaction"].search(
+            [("reference", "=", response.json()["reference"])]
+        )
+        self.assertEqual((tx.isp_phone, tx.amount, tx.state), ("+255754333444", 1180, "pending"))
+
     def test_bundle_without_company_refused_before_any_transaction(self):
         shared = self._bundle("HS Shared", 500, 1, "hours", 0)
         shared.product_tmpl_id.company_id = False

@@ -277,6 +277,59 @@ class TestHotspotVoucher(HotspotCase):
         )
         self.assertGreaterEqual(everything["count"], 13)
 
+    def test_seed_api_names(self):
+        """Existing captive frontends call the seed API's names: phone_number, voucher_code,
+        duration_hours + batch_id (a Batch ID) + notes, ?is_used=&batch_id=<Batch ID>."""
+        headers = {"Authorization": f"Bearer {self.manager_key}"}
+        response = self.api(
+            "POST",
+            "/api/vouchers/generate/",
+            {"quantity": 3, "duration_hours": 5, "batch_id": "SEED-5H", "notes": "counter"},
+            headers=headers,
+        )
+        self.assertEqual(response.status_code, 201, response.text)
+        batch = self.env["isp.voucher.batch"].browse(response.json()["batch"]["id"])
+        self.assertEqual(
+            (batch.name, batch.duration_hours, batch.price, batch.notes, batch.state),
+            ("SEED-5H", 5, 0, "counter", "done"),
+        )
+        code = batch.voucher_ids.sorted("id")[0].code
+        # a field and its seed name that disagree: refused, the code stays available
+        self.assertError(
+            self.api(
+                "POST",
+                "/api/vouchers/redeem/",
+                {"voucher_code": code, "code": self.codes[0].code, "phone_number": "0655 246 810"},
+            ),
+            400,
+            "conflicting_fields",
+        )
+        self.assertEqual(batch.voucher_ids.sorted("id")[0].state, "available")
+        before = fields.Datetime.now()
+        redeemed = self.api(
+            "POST", "/api/vouchers/redeem/", {"voucher_code": code, "phone_number": "0655 246 810"}
+        )
+        self.assertEqual(redeemed.status_code, 201, redeemed.text)
+        self.assertTrue(redeemed.json()["signed_in"])
+        subscription = self.env["res.partner"].search([("phone", "=", "+255655246810")])
+        subscription = subscription.isp_subscription_ids
+        self.assertEqual(subscription.state, "active")
+        self.assertAlmostEqual(
+            (subscription.date_expiry - before).total_seconds(), 5 * 3600, delta=120
+        )
+        for query, count in (
+            ("batch_id=SEED-5H", 3),
+            ("batch_id=SEED-5H&is_used=true", 1),
+            ("batch_id=SEED-5H&is_used=false", 2),
+            ("batch_id=SEED-5H&is_used=0&state=redeemed", 0),
+            (f"batch_id={batch.id}&is_used=1", 1),
+            ("batch_id=NO-SUCH-BATCH", 0),
+        ):
+            with self.subTest(query=query):
+                listed = self.api("GET", f"/api/vouchers/?{query}", headers=headers)
+                self.assertEqual(listed.status_code, 200, listed.text)
+                self.assertEqual(listed.json()["count"], count)
+
     def test_admin_routes_refuse_without_a_valid_key(self):
         batches = self.env["isp.voucher.batch"].search_count([])
         body = {"bundle_id": self.daily.id, "quantity": 1}
@@ -316,10 +369,14 @@ class TestHotspotVoucher(HotspotCase):
             ({"bundle_id": self.daily.id, "quantity": 1, "valid_until": "soon"}, "invalid"),
             ({"bundle_id": self.daily.id, "quantity": 1, "valid_until": "2030-02-30"}, "invalid"),
             ({"quantity": 1}, "missing_field"),
+            ({"bundle_id": self.daily.id, "duration_hours": 5, "quantity": 1}, "invalid"),
+            ({"duration_hours": 0, "quantity": 1}, "invalid"),
+            ({"duration_hours": "5", "quantity": 1}, "wrong_type"),
+            ({"bundle_id": self.daily.id, "quantity": 1, "name": "A", "batch_id": "B"}, None),
         ):
             with self.subTest(body=body):
                 response = self.api("POST", "/api/vouchers/generate/", body, headers=headers)
-                self.assertError(response, 400, code)
+                self.assertError(response, 400, code or "conflicting_fields")
         self.assertError(
             self.api("POST", "/api/vouchers/generate/", raw="{oops", headers=headers),
             400,
@@ -329,7 +386,7 @@ class TestHotspotVoucher(HotspotCase):
             ("limit=abc", "wrong_type"),
             ("limit=0", "invalid"),
             ("offset=-1", "wrong_type"),
-            ("batch_id=1.5", "wrong_type"),
+            ("is_used=maybe", "wrong_type"),
             ("state=bogus", "invalid"),
         ):
             with self.subTest(query=query):

@@ -110,6 +110,8 @@ class IspMpesaController(http.Controller):
 
     _daraja_callback_url = "/payment/daraja/callback/<string:token>"
     _clickpesa_webhook_url = "/payment/clickpesa/webhook"
+    # the seed API's path, where existing ClickPesa accounts may still post
+    _clickpesa_webhook_alias = "/api/clickpesa-webhook/"
 
     @http.route(
         "/payment/isp_mpesa/push",
@@ -196,7 +198,7 @@ class IspMpesaController(http.Controller):
         return processed(tx_sudo)
 
     @http.route(
-        _clickpesa_webhook_url,
+        [_clickpesa_webhook_url, _clickpesa_webhook_alias],
         type="http",
         methods=["POST"],
         auth="public",

@@ -188,11 +188,13 @@ class MpesaCase(HttpCase):
         self.env.invalidate_all()
         return response
 
-    def _clickpesa_webhook(self, tx, body=None, headers=None, **overrides):
+    def _clickpesa_webhook(
+        self, tx, body=None, headers=None, path="/payment/clickpesa/webhook", **overrides
+    ):
         body = body or self.clickpesa_sim.webhook_body(tx.reference, **overrides)
         self.env.flush_all()
         response = self.url_open(
-            "/payment/clickpesa/webhook",
+            path,
             data=json.dumps(body),
             headers={"Content-Type": "application/json", **(headers or {})},
             method="POST",

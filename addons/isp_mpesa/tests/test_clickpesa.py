@@ -35,6 +35,25 @@ class TestClickPesa(MpesaCase):
             self.env["isp.purchase"].search_count([("reference", "=", tx.reference)]), 1
         )
 
+    def test_seed_api_webhook_path_is_the_same_webhook(self):
+        """Existing ClickPesa accounts post to the seed API's /api/clickpesa-webhook/: the
+        same verification and processing, once."""
+        tx = self._push(self._tx(self.clickpesa))
+        path = "/api/clickpesa-webhook/"
+        body = self.clickpesa_sim.webhook_body(tx.reference)
+        forged = dict(body, checksum="0" * 64)
+        self.assertEqual(self._clickpesa_webhook(tx, body=forged, path=path).status_code, 403)
+        self.assertEqual(tx.state, "pending")
+        response = self._clickpesa_webhook(tx, body=body, path=path)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(response.json()["ResultCode"], 0)
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(tx.isp_subscription_id.state, "active")
+        self.assertEqual(self._clickpesa_webhook(tx, body=body, path=path).status_code, 409)
+        self.assertEqual(
+            self.env["isp.purchase"].search_count([("reference", "=", tx.reference)]), 1
+        )
+
     def test_reference_made_for_clickpesa_is_url_safe(self):
         reference = self.env["payment.transaction"]._compute_reference(
             "clickpesa", prefix="INV/2026/00042"
