@@ -1,13 +1,14 @@
 """Router set-up: the set-up script, its token and the hotspot's login.html."""
 
 import hashlib
+import ipaddress
 import re
 import secrets
 from urllib.parse import urlsplit
 
 from markupsafe import escape
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import consteq
 
@@ -35,12 +36,29 @@ def ros_quote(value):
     return f'"{value}"'
 
 
+def local_host(host):
+    """Whether ``host`` names this machine only (localhost, a loopback address): a router
+    cannot reach Odoo there."""
+    host = (host or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def hash_setup_token(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 class IspRouter(models.Model):
     _inherit = "isp.router"  # pylint: disable=consider-merging-classes-inherited
+
+    setup_warning = fields.Char(
+        compute="_compute_setup_warning",
+        help="Why the set-up script would not work from this Odoo (its base URL).",
+    )
 
     @api.constrains("name", "username", "hotspot_server", "captive_url", "hotspot_address")
     def _check_script_values(self):
@@ -105,6 +123,17 @@ class IspRouter(models.Model):
         if not host or not LOGIN_HOST_NAME.match(host):
             return None
         return host, port
+
+    def _compute_setup_warning(self):
+        for router in self:
+            url = router.get_base_url()
+            router.setup_warning = local_host(urlsplit(url).hostname) and self.env._(
+                "Odoo's base URL (%(url)s) names this machine only: a router cannot fetch the "
+                "login page from it, and customers cannot reach the captive page. Set "
+                "web.base.url to the address routers and customers use before making the "
+                "set-up script.",
+                url=url,
+            )
 
     def action_download_setup_script(self):
         self.ensure_one()
@@ -245,18 +274,36 @@ class IspRouter(models.Model):
                     "break or another control character: correct it before making the script."
                 )
             ) from exc
+        service = "api-ssl" if router.use_tls else "api"
+        profiles = (
+            self.env._("every hotspot server (the profiles they use)")
+            if server == "all"
+            else self.env._("the hotspot server %(server)s", server=server_quoted)
+        )
         token = self._issue_setup_token()
         login_url = ros_quote(
             f"{self.get_base_url().rstrip('/')}/isp_mikrotik/router/{int(self.id)}/login.html"
             f"?token={token}"
         )
+        warning = [f"# WARNING: {line}" for line in (self.setup_warning or "").split(". ") if line]
+        if warning:
+            warning.append(f":log warning {ros_quote('WARNING: ' + self.setup_warning)}")
         lines = [
+            *warning,
             f"# ISP Billing Suite: set-up of router {comment_name} (id {int(self.id)}).",
             "# Paste into a RouterOS terminal, or upload and /import it. Only the latest",
             "# script downloaded from Odoo can fetch the login page (each download issues a",
             "# new token).",
-            f"# The API user {username} is put in the group {tag}; walled-garden entries",
-            f"# carry the comment {tag}; nothing else on the router is changed or removed.",
+            "# What it changes, and nothing else:",
+            f"# - the API user {username} (added, or put in the group {tag} with the password",
+            f"#   given) and the group {tag} (added when missing);",
+            f"# - the {service} service: enabled, on port {int(router.port)};",
+            "# - the file hotspot/login.html (fetched from Odoo);",
+            f"# - the profile of {profiles}: login-by=http-chap,http-pap,cookie",
+            "#   html-directory=hotspot (other login methods of that profile, such as mac or",
+            "#   trial, are turned off: add them back if you use them);",
+            f"# - walled-garden entries with the comment {tag} (replaced) and walled-garden/ip",
+            "#   entries for the same hosts (added when missing, never removed).",
             "",
             "# API user for Odoo (API, read and write only)",
             f":if ([:len [/user group find name={tag}]] = 0) do={{ "
@@ -276,7 +323,6 @@ class IspRouter(models.Model):
                 f":if ([:len [/user find name={username}]] = 0) do={{ /user add "
                 f'name={username} group={tag} password="CHANGE-ME" }}',
             ]
-        service = "api-ssl" if router.use_tls else "api"
         lines += [
             f"/ip service set {service} disabled=no port={int(router.port)}",
             "",
@@ -289,9 +335,11 @@ class IspRouter(models.Model):
                 "profile]] login-by=http-chap,http-pap,cookie html-directory=hotspot"
             )
         else:
+            # the profiles the hotspot servers use, not every profile on the router
             lines.append(
-                "/ip hotspot profile set [find] login-by=http-chap,http-pap,cookie "
-                "html-directory=hotspot"
+                ":foreach s in=[/ip hotspot find] do={ /ip hotspot profile set [find name=["
+                "/ip hotspot get $s profile]] login-by=http-chap,http-pap,cookie "
+                "html-directory=hotspot }"
             )
         lines += [
             "",

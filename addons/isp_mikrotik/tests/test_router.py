@@ -132,6 +132,43 @@ class TestRouter(MikrotikCase):
         cron = self.env.ref("isp_mikrotik.ir_cron_isp_router_poll_sessions")
         self.assertEqual((cron.interval_number, cron.interval_type), (7, "minutes"))
 
+    def test_setup_script_says_what_it_changes_and_warns_on_localhost(self):
+        """The script changes only the profiles the hotspot servers use (not every profile),
+        says so, and warns when Odoo's base URL names this machine only."""
+        Param = self.env["ir.config_parameter"].sudo()
+        Param.set_param("web.base.url", "http://localhost:8069")
+        self.router.invalidate_recordset(["setup_warning"])
+        self.assertIn("names this machine only", self.router.setup_warning)
+        script = self.router._setup_script()
+        self.assertTrue(script.startswith("# WARNING: Odoo's base URL (http://localhost:8069)"))
+        self.assertIn(":log warning \"WARNING: Odoo's base URL (http://localhost:8069)", script)
+        self.router.hotspot_server = False
+        self.assertIn(
+            ":foreach s in=[/ip hotspot find] do={ /ip hotspot profile set [find name=["
+            "/ip hotspot get $s profile]] login-by=http-chap,http-pap,cookie "
+            "html-directory=hotspot }",
+            script,
+        )
+        self.assertNotIn("/ip hotspot profile set [find] ", script)
+        self.assertIn("# What it changes, and nothing else:", script)
+        self.assertIn("# - the profile of every hotspot server (the profiles they use)", script)
+        for base in ("https://isp.example.com", "http://127.0.0.1:8069", "http://[::1]:8069"):
+            with self.subTest(base=base):
+                Param.set_param("web.base.url", base)
+                self.router.invalidate_recordset(["setup_warning"])
+                local = base != "https://isp.example.com"
+                self.assertEqual(bool(self.router.setup_warning), local)
+                self.assertEqual("WARNING" in self.router._setup_script(), local)
+        self.router.hotspot_server = "hs-lobby"
+        script = self.router._setup_script()
+        self.assertIn(
+            '/ip hotspot profile set [find name=[/ip hotspot get [find name="hs-lobby"] '
+            "profile]] login-by=http-chap,http-pap,cookie html-directory=hotspot",
+            script,
+        )
+        self.assertNotIn(":foreach", script)
+        self.assertIn('# - the profile of the hotspot server "hs-lobby"', script)
+
 
 @tagged("post_install", "-at_install")
 class TestRouterDownloads(HttpCase):
