@@ -6,6 +6,8 @@ from .isp_subscription import isp_sms_guard
 TEMPLATE_PAYMENT = "isp_sms.sms_template_isp_payment_confirmation"
 TEMPLATE_VOUCHER = "isp_sms.sms_template_isp_voucher_redemption"
 TEMPLATE_RENEWAL = "isp_sms.sms_template_isp_renewal_confirmation"
+# a period given without money received (a free grant, a sale not paid yet)
+TEMPLATE_GRANT = "isp_sms.sms_template_isp_access_granted"
 
 
 class IspPurchase(models.Model):
@@ -64,17 +66,23 @@ class IspPurchase(models.Model):
         return result
 
     def _sms_confirm(self):
-        """A voucher's redemption, a renewal (the purchase extended a running period) or a
-        payment (it activated the subscription) confirmed in the subscription's chatter; the
-        old period's reminders still queued are cancelled."""
+        """A voucher's redemption, access given without money received (a manual grant, or
+        a manual sale whose invoice is not paid: no "received" in the text), a renewal (the
+        purchase extended a running period) or a payment (it activated the subscription)
+        confirmed in the subscription's chatter; the old period's reminders still queued are
+        cancelled."""
         purchases = self.filtered("subscription_id")
         purchases.subscription_id._sms_cancel_reminders()
         vouchers = purchases.filtered(lambda p: p.source == "voucher")
-        renewals = purchases.filtered("renewal") - vouchers
+        grants = purchases.filtered(
+            lambda p: p.source == "manual" and p.invoice_payment_state not in ("paid", "in_payment")
+        )
+        renewals = purchases.filtered("renewal") - vouchers - grants
         for template, group in (
             (TEMPLATE_VOUCHER, vouchers),
+            (TEMPLATE_GRANT, grants),
             (TEMPLATE_RENEWAL, renewals),
-            (TEMPLATE_PAYMENT, purchases - vouchers - renewals),
+            (TEMPLATE_PAYMENT, purchases - vouchers - grants - renewals),
         ):
             subscriptions = self.env["isp.subscription"].concat(*(p.subscription_id for p in group))
             subscriptions._sms_post(template, render_records=group)

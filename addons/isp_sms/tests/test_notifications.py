@@ -73,6 +73,40 @@ class TestNotifications(IspSmsCase):
         )
         self.assertEqual(first.subscription_id, second.subscription_id)
 
+    def test_access_without_money_received_does_not_say_received(self):
+        """A free grant and a manual sale not paid yet give access without "Payment
+        confirmed ... received"; a cash sale paid at the counter says it was received."""
+        free = self._customer("+255712300031")
+        grant = self._fulfil(free, self.daily, "MAN-1", source="manual", invoice=False)
+        unpaid = self._customer("+255712300032", lang="sw")
+        sale = self._fulfil(unpaid, self.weekly, "MAN-2", source="manual", journal=None)
+        self.assertEqual(sale.invoice_id.payment_state, "not_paid")
+        cash = self._customer("+255712300033")
+        paid = self._fulfil(cash, self.daily, "MAN-3", source="manual", journal=self.journal)
+        self.assertIn(paid.invoice_id.payment_state, ("paid", "in_payment"))
+        self.assertEqual(
+            self._thread_bodies(free),
+            [f"Your internet access is active for 1 day, until {grant.isp_sms_end}."],
+        )
+        self.assertEqual(
+            self._thread_bodies(unpaid),
+            [f"Huduma yako ya intaneti iko hai kwa siku 7, hadi {sale.isp_sms_end}."],
+        )
+        self.assertEqual(
+            self._thread_bodies(cash),
+            [
+                "Payment confirmed! TSh 1,000 received. Your internet access is now active for "
+                f"1 day, until {paid.isp_sms_end}. Thank you!"
+            ],
+        )
+        # a free grant added to a running period: no "Renewal confirmed ... received" either
+        again = self._fulfil(free, self.daily, "MAN-4", source="manual", invoice=False)
+        self.assertTrue(again.renewal)
+        self.assertEqual(
+            self._thread_bodies(free)[-1],
+            f"Your internet access is active for 1 day, until {again.isp_sms_end}.",
+        )
+
     def test_reactivation_after_expiry_is_a_payment(self):
         partner = self._customer("+255712300010")
         subscription = self._fulfil(partner, self.daily, "TX-10").subscription_id
