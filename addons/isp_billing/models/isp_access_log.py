@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.fields import Domain
 
 REASONS = [
     ("active_subscription", "Active subscription"),
@@ -109,13 +108,8 @@ class IspAccessLog(models.Model):
     def _gc_expired(self, limit=5000):
         """Delete a batch of entries older than their company's retention; returns
         (deleted, whether more are left) for ir.autovacuum to call again."""
-        now = fields.Datetime.now()
-        domain = Domain.OR(
-            [
-                ("company_id", "=", company.id),
-                ("date", "<", now - timedelta(days=company.isp_access_log_retention_days)),
-            ]
-            for company in self.env["res.company"].sudo().search([])
+        domain = self.env["res.company"]._isp_retention_domain(
+            "date", "isp_access_log_retention_days"
         )
         records = self.sudo().search(domain, limit=limit, order="date, id")
         records.unlink()

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..exceptions import IspVoucherRefused
@@ -127,11 +126,8 @@ class IspVoucherAttempt(models.Model):
     def _gc_expired(self, limit=10000):
         """Delete a batch of attempts older than their company's retention; returns
         (deleted, whether more are left) for ir.autovacuum to call again."""
-        now = fields.Datetime.now()
-        domain = Domain.OR(
-            [("company_id", "=", company.id), ("create_date", "<", now - timedelta(days=days))]
-            for company in self.env["res.company"].sudo().search([])
-            for days in [company.isp_voucher_attempt_retention_days]
+        domain = self.env["res.company"]._isp_retention_domain(
+            "create_date", "isp_voucher_attempt_retention_days"
         )
         records = self.sudo().search(domain, limit=limit, order="id")
         records.unlink()

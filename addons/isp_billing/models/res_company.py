@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from odoo import fields, models
+from odoo.fields import Domain
 
 
 class ResCompany(models.Model):
@@ -87,3 +90,15 @@ class ResCompany(models.Model):
         "CHECK(isp_access_log_retention_days > 0)",
         "The access log retention must be at least one day.",
     )
+
+    def _isp_retention_domain(self, date_field, days_field):
+        """Records of every company older than that company's retention (``days_field``, in
+        days), by ``date_field``: the domain the retention purges delete from."""
+        now = fields.Datetime.now()
+        return Domain.OR(
+            [
+                ("company_id", "=", company.id),
+                (date_field, "<", now - timedelta(days=company[days_field])),
+            ]
+            for company in self.sudo().search([])
+        )
