@@ -12,6 +12,7 @@
         "security/ir.model.access.csv",
         "security/isp_hotspot_security.xml",
         "views/isp_hotspot_templates.xml",
+        "views/website_templates.xml",
         "views/res_config_settings_views.xml",
     ],
     "demo": ["demo/isp_hotspot_demo.xml"],

@@ -1,5 +1,6 @@
 from . import controllers
 from . import models
+from . import wizard
 
 from odoo.addons.isp_billing.url_secrets import mask_query_params
 

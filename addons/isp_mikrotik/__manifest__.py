@@ -21,5 +21,11 @@
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
         "views/isp_mikrotik_menus.xml",
+        "wizard/isp_router_import_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "isp_mikrotik/static/tests/tours/**/*",
+        ],
+    },
 }

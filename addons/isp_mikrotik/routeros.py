@@ -15,6 +15,23 @@ from librouteros.exceptions import LibRouterosError, TrapError
 
 _logger = logging.getLogger(__name__)
 
+
+class SecretWordFilter(logging.Filter):
+    """librouteros logs every API word at DEBUG (with Odoo's --log-level=debug too): the
+    values of passwords (users', secrets', the API login's) and of the challenge login's
+    response are masked."""
+
+    SECRET = re.compile(r"(=(?:password|response)=)[^'\"]*")
+
+    def filter(self, record):
+        message = record.getMessage()
+        if "=password=" in message or "=response=" in message:
+            record.msg, record.args = self.SECRET.sub(r"\1***", message), ()
+        return True
+
+
+logging.getLogger("librouteros").addFilter(SecretWordFilter())
+
 # Every user or secret the suite creates on a router carries this comment prefix; nothing
 # without it is ever changed or removed.
 TAG = "isp-billing"
@@ -24,6 +41,14 @@ USER_TAG = re.compile(r"^isp-billing:s(\d+)(?::p(\d+))?$")
 # A profile whose name does not start so is never changed or removed.
 PROFILE_PREFIX = "isp-billing-b"
 PROFILE_NAME = re.compile(r"^isp-billing-b(\d+)(?:-[\w.\-]*)?$")
+# A bundle's fair-use profile (the slower speed after the data cap): "isp-billing-b12-fair_use".
+# The underscore never appears in a bundle profile's label (letters, digits, hyphens), so the
+# name cannot be another bundle's profile; it carries the prefix, so the suite manages it.
+FAIR_USE_SUFFIX = "-fair_use"
+# The PPP profile of unpaid PPPoE customers (the pay-page redirect): made by the set-up script
+# only (its address-list is not a property the suite writes over the API), never by the
+# reconciler, which only moves secrets into it when it exists.
+UNPAID_PROFILE = "isp-unpaid"
 
 MIB = 1024 * 1024
 TIME_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
@@ -86,6 +111,10 @@ def user_tag(subscription_id, period=None):
 def profile_name(template_id, label=""):
     """The router profile name of bundle ``template_id``: reserved prefix, id, readable label."""
     return f"{PROFILE_PREFIX}{template_id}" + (f"-{label}" if label else "")
+
+
+def fair_use_profile_name(template_id):
+    return f"{PROFILE_PREFIX}{template_id}{FAIR_USE_SUFFIX}"
 
 
 def parse_profile_name(name):

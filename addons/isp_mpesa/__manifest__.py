@@ -1,7 +1,7 @@
 {
     "name": "ISP Mobile Money Payments",
     "summary": "M-Pesa Daraja STK Push and ClickPesa USSD push as Odoo payment providers",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Accounting/Payment Providers",
     "website": "https://github.com/isp-billing-suite/isp-billing-suite",
     "author": "ISP Billing Suite contributors",

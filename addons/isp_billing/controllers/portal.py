@@ -79,6 +79,14 @@ class IspCustomerPortal(CustomerPortal):
             {
                 "page_name": "isp_subscriptions",
                 "subscriptions": subscriptions.sudo(),
+                # the oldest invoice each subscription still owes: "Pay now" in the list
+                "to_pay": {
+                    subscription.id: subscription._portal_invoices().filtered(
+                        lambda m: m.move_type == "out_invoice"
+                        and m.payment_state in ("not_paid", "partial")
+                    )[-1:]
+                    for subscription in subscriptions.sudo()
+                },
                 "pager": pager,
                 "default_url": "/my/subscriptions",
             }
@@ -105,6 +113,11 @@ class IspCustomerPortal(CustomerPortal):
                 "plan_options": subscription_sudo._portal_plan_options(),
                 "plan_message": kw.get("plan"),
                 "plan_error": kw.get("plan_error"),
+                "devices": subscription_sudo.partner_id.isp_device_ids
+                if subscription_sudo.service_type == "hotspot"
+                else subscription_sudo.partner_id.isp_device_ids.browse(),
+                # a code, not a text: a link cannot put words of its own on the page
+                "device_message": kw.get("device"),
             }
         )
         return request.render("isp_billing.portal_my_isp_subscription", values)
@@ -132,3 +145,26 @@ class IspCustomerPortal(CustomerPortal):
             )
             return request.redirect(f"{url}?{urlencode({'plan_error': message})}")
         return request.redirect(f"{url}?plan=requested")
+
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>/device/<int:device_id>/rename"],
+        type="http",
+        auth="user",
+        website=True,
+        methods=["POST"],
+    )
+    def portal_my_isp_device_rename(self, subscription_id, device_id, name="", **kw):
+        """Name one of the customer's own devices: a device of another customer answers 404
+        like one that does not exist."""
+        subscription_sudo = self._isp_subscription_check_access(subscription_id)
+        device_sudo = subscription_sudo.partner_id.isp_device_ids.filtered(
+            lambda d: d.id == device_id
+        )
+        if not device_sudo:
+            raise NotFound()
+        url = f"/my/subscriptions/{subscription_sudo.id}"
+        try:
+            device_sudo._isp_rename(name)
+        except UserError:
+            return request.redirect(f"{url}?device=no_name#devices")
+        return request.redirect(f"{url}?device=renamed#devices")

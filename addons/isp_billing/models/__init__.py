@@ -6,6 +6,7 @@ from . import product_template
 from . import product_product
 from . import res_partner
 from . import res_partner_reseller
+from . import res_users
 from . import isp_subscription
 from . import isp_subscription_recurring
 from . import isp_subscription_portal
@@ -14,10 +15,12 @@ from . import isp_reseller_purchase
 from . import isp_purchase
 from . import isp_device
 from . import isp_access_log
-from . import isp_manual_fulfil
+from . import isp_counter_sale
+from . import account_chart_template
 from . import isp_voucher
 from . import isp_voucher_attempt
 from . import isp_voucher_batch
+from . import ir_actions_report
 from . import isp_voucher_export
 from . import payment_provider
 from . import payment_transaction

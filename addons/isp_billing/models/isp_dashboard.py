@@ -11,8 +11,13 @@ from odoo.exceptions import UserError
 # Churn: customers whose access lapsed and who did not buy again within N days (default 7).
 CHURN_DAYS_DEFAULT = 7
 CHURN_DAYS_MAX = 365
-# KPIs (revenue per customer, new / returning, churn window) look at the last 30 days.
-KPI_DAYS = 30
+# The dashboard's period: every figure over time (revenue, payments, new customers, KPIs,
+# devices seen, vouchers redeemed, SMS) covers the same one, chosen on the screen; each
+# period is a number of days ending today (today counts as one).
+PERIODS = {"today": 1, "7d": 7, "30d": 30, "90d": 90}
+PERIOD_DEFAULT = "30d"
+# the revenue export's KPI context and older callers: 30 days
+KPI_DAYS = PERIODS[PERIOD_DEFAULT]
 # payment.transaction.isp_access_state of confirmed payments that gave no access
 ACCESS_NOT_GIVEN = ("not_applied", "refunded")
 
@@ -31,7 +36,9 @@ class IspDashboard(models.AbstractModel):
     @api.model
     def get_dashboard_data(self, options=None):
         """Every figure of the landing screen (the operational ones: customers, revenue,
-        payments, vouchers, devices, and what other modules add)."""
+        payments, vouchers, devices, and what other modules add). ``options``:
+        ``{"period": "today" | "7d" | "30d" | "90d"}`` (default 30 days): every figure over
+        time covers that period, and says so (its card's ``window``)."""
         ctx = self._dashboard_context(options)
         sections = sorted(
             self._dashboard_sections(ctx), key=lambda s: (s.get("sequence", 100), s["key"])
@@ -39,9 +46,21 @@ class IspDashboard(models.AbstractModel):
         return {
             "generated_at": fields.Datetime.to_string(ctx["now"]),
             "company_names": ctx["companies"].mapped("name"),
+            "period": ctx["period"],
+            "window": ctx["window"],
+            "periods": [{"key": key, "label": self._period_button_label(key)} for key in PERIODS],
             "sections": sections,
             "lists": self._dashboard_lists(ctx),
         }
+
+    @api.model
+    def _period_button_label(self, period):
+        return {
+            "today": self.env._("Today"),
+            "7d": self.env._("7 days"),
+            "30d": self.env._("30 days"),
+            "90d": self.env._("90 days"),
+        }[period]
 
     @api.model
     def action_open_unmatched_payments(self):
@@ -59,8 +78,13 @@ class IspDashboard(models.AbstractModel):
 
     @api.model
     def _dashboard_context(self, options=None):
+        """What every figure is computed from: ``options``: ``{"period": one of PERIODS,
+        "churn_days": N}``. ``period_from``: the start of the period (midnight, user's
+        timezone, as naive UTC); ``window``: how the cards name it ("last 7 days")."""
         options = options or {}
         churn_days = self._check_churn_days(options.get("churn_days", CHURN_DAYS_DEFAULT))
+        period = self._check_period(options.get("period", PERIOD_DEFAULT))
+        period_days = PERIODS[period]
         now = fields.Datetime.now()
         tz = self.env.tz
         today = pytz.utc.localize(now).astimezone(tz).date()
@@ -70,6 +94,7 @@ class IspDashboard(models.AbstractModel):
             start = tz.localize(datetime.combine(today - timedelta(days=days), time.min))
             return start.astimezone(pytz.utc).replace(tzinfo=None)
 
+        period_from = days_ago(period_days - 1)
         return {
             "now": now,
             "companies": self.env.companies,
@@ -78,14 +103,52 @@ class IspDashboard(models.AbstractModel):
             "today": days_ago(0),
             "week": days_ago(6),
             "month": days_ago(KPI_DAYS - 1),
+            "local_today": today,
+            "period": period,
+            "period_days": period_days,
+            "period_from": period_from,
+            "window": self._window_label(period),
             "churn_days": churn_days,
-            # customer KPIs (ARPU, new / returning) over the last 30 days
-            "kpi_from": days_ago(KPI_DAYS - 1),
+            # customer KPIs (ARPU, new / returning) over the period
+            "kpi_from": period_from,
             "kpi_to": now,
-            # lapses in the 30 days that ended N days ago (each one had N days to return)
-            "churn_from": now - timedelta(days=churn_days + KPI_DAYS),
+            # lapses in a period as long as the chosen one that ended N days ago (each one
+            # had N days to return)
+            "churn_from": now - timedelta(days=churn_days + period_days),
             "churn_to": now - timedelta(days=churn_days),
         }
+
+    @api.model
+    def _check_period(self, period):
+        if not isinstance(period, str) or period not in PERIODS:
+            raise UserError(
+                self.env._(
+                    "Unknown dashboard period %(period)r: choose one of %(periods)s.",
+                    period=period,
+                    periods=", ".join(PERIODS),
+                )
+            )
+        return period
+
+    @api.model
+    def _window_label(self, period):
+        """How a card names its period (shown under its label)."""
+        return {
+            "today": self.env._("today"),
+            "7d": self.env._("last 7 days"),
+            "30d": self.env._("last 30 days"),
+            "90d": self.env._("last 90 days"),
+        }[period]
+
+    @api.model
+    def _now_label(self):
+        """The window of a figure that is a state at this moment (active users, routers)."""
+        return self.env._("now")
+
+    @api.model
+    def _all_dates_label(self):
+        """The window of a figure over all dates (payments waiting for a decision)."""
+        return self.env._("all dates")
 
     @api.model
     def _check_churn_days(self, churn_days):
@@ -122,12 +185,23 @@ class IspDashboard(models.AbstractModel):
         return list(leaf) if isinstance(leaf, tuple) else leaf
 
     @api.model
-    def _card(self, key, label, value, action=None, *, kind="integer", tone=None, hint=None):
+    def _card(
+        self, key, label, value, action=None, *, kind="integer", tone=None, hint=None, window=None
+    ):
         """One figure. ``value``: a number, or for money a list of ``{currency_id, value}``
         (one per currency of the companies shown); ``action``: what a click opens (a window
         action dict), or the key for ``action_open_figure``; ``tone``: success / warning /
-        danger / muted, for the colour."""
-        card = {"key": key, "label": label, "kind": kind, "tone": tone, "hint": hint}
+        danger / muted, for the colour; ``window``: the time the figure covers, shown with
+        it (``ctx["window"]`` for the dashboard's period, ``_now_label()`` for a state at
+        this moment, ``_all_dates_label()``)."""
+        card = {
+            "key": key,
+            "label": label,
+            "kind": kind,
+            "tone": tone,
+            "hint": hint,
+            "window": window,
+        }
         if kind == "monetary":
             card["amounts"] = value
         else:

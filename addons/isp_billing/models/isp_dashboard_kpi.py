@@ -8,8 +8,6 @@ from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .isp_dashboard import KPI_DAYS
-
 
 class IspDashboard(models.AbstractModel):
     _inherit = "isp.dashboard"  # pylint: disable=consider-merging-classes-inherited
@@ -18,9 +16,13 @@ class IspDashboard(models.AbstractModel):
     def get_kpi_data(self, options=None):
         """The customer KPIs (ARPU, MRR, new / returning customers, churn): analyses of the
         whole purchase history, asked for by the dashboard once its figures are shown.
-        ``options``: ``{"churn_days": N}``."""
+        ``options``: ``{"period": ..., "churn_days": N}`` (the dashboard's period)."""
         ctx = self._dashboard_context(options)
-        return {"churn_days": ctx["churn_days"], "section": self._section_kpis(ctx)}
+        return {
+            "churn_days": ctx["churn_days"],
+            "period": ctx["period"],
+            "section": self._section_kpis(ctx),
+        }
 
     @api.model
     def action_open_figure(self, key, options=None):
@@ -31,13 +33,18 @@ class IspDashboard(models.AbstractModel):
         if key not in kpis["ids"]:
             raise UserError(self.env._("Unknown dashboard figure %(key)r.", key=key))
         labels = self._kpi_labels(ctx)
-        return self._action(labels[key], "res.partner", [("id", "in", sorted(kpis["ids"][key]))])
+        window = self._churn_window(ctx) if key in ("lapsed", "churned") else ctx["window"]
+        return self._action(
+            self.env._("%(figure)s (%(window)s)", figure=labels[key], window=window),
+            "res.partner",
+            [("id", "in", sorted(kpis["ids"][key]))],
+        )
 
     @api.model
     def _kpi_labels(self, ctx):
         return {
-            "new": self.env._("New customers (30 days)"),
-            "returning": self.env._("Returning customers (30 days)"),
+            "new": self.env._("New customers"),
+            "returning": self.env._("Returning customers"),
             "lapsed": self.env._("Access lapsed"),
             "churned": self.env._(
                 "Churned (no return within %(days)s days)", days=ctx["churn_days"]
@@ -45,24 +52,36 @@ class IspDashboard(models.AbstractModel):
         }
 
     @api.model
+    def _churn_window(self, ctx):
+        """The churn figure's window: the lapses of a period as long as the dashboard's,
+        which ended N (churn delay) days ago."""
+        return self.env._(
+            "lapsed %(start)s-%(end)s days ago",
+            start=ctx["churn_days"] + ctx["period_days"],
+            end=ctx["churn_days"],
+        )
+
+    @api.model
     def _section_kpis(self, ctx):
         kpis = self._customer_kpis(ctx)
         labels = self._kpi_labels(ctx)
         period = [*ctx["company_domain"], ("create_date", ">=", ctx["kpi_from"])]
         churn_rate = round(100.0 * kpis["churned"] / kpis["lapsed"], 1) if kpis["lapsed"] else 0.0
+        window = ctx["window"]
         cards = [
             self._card(
                 "arpu",
-                self.env._("ARPU (30 days)"),
+                self.env._("ARPU"),
                 kpis["arpu"],
                 self._action(
-                    self.env._("Purchases by customer (30 days)"),
+                    self.env._("Purchases by customer (%(window)s)", window=window),
                     "isp.purchase",
                     period,
                     context={"group_by": ["partner_id"]},
                 ),
                 kind="monetary",
                 hint=self.env._("revenue / paying customers (%(count)s)", count=kpis["payers"]),
+                window=window,
             ),
             self._card(
                 "mrr_pppoe",
@@ -80,9 +99,25 @@ class IspDashboard(models.AbstractModel):
                 ),
                 kind="monetary",
                 hint=self.env._("active PPPoE at monthly list price"),
+                window=self._now_label(),
             ),
-            self._card("new", labels["new"], kpis["new"], "new", tone="success"),
-            self._card("returning", labels["returning"], kpis["returning"], "returning"),
+            self._card(
+                "new",
+                labels["new"],
+                kpis["new"],
+                "new",
+                tone="success",
+                hint=self.env._("first purchase ever"),
+                window=window,
+            ),
+            self._card(
+                "returning",
+                labels["returning"],
+                kpis["returning"],
+                "returning",
+                hint=self.env._("bought before too"),
+                window=window,
+            ),
             self._card(
                 "churned",
                 labels["churned"],
@@ -90,12 +125,11 @@ class IspDashboard(models.AbstractModel):
                 "churned",
                 tone="danger",
                 hint=self.env._(
-                    "%(rate)s%% of %(lapsed)s whose access lapsed %(days)s-%(end)s days ago",
+                    "%(rate)s%% of %(lapsed)s whose access lapsed",
                     rate=churn_rate,
                     lapsed=kpis["lapsed"],
-                    days=ctx["churn_days"] + KPI_DAYS,
-                    end=ctx["churn_days"],
                 ),
+                window=self._churn_window(ctx),
             ),
         ]
         return {

@@ -3,16 +3,15 @@
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-import pytz
-
 from odoo import api, models
 
-from .isp_dashboard import ACCESS_NOT_GIVEN, KPI_DAYS
+from .isp_dashboard import ACCESS_NOT_GIVEN
 
-# A device counts as active when it was seen within this many hours.
-DEVICE_ACTIVE_HOURS = 24
 TX_STATES = ["done", "pending", "authorized", "error", "cancel", "draft"]
 PAYMENT_DONE_STATES = ("in_process", "paid")
+# A purchase is unpaid while its invoice is not fully paid; every other purchase is paid
+# (invoice paid, paid by a payment whose invoice is still to be issued, prepaid voucher).
+UNPAID_INVOICE_STATES = ("not_paid", "partial")
 
 
 class IspDashboard(models.AbstractModel):
@@ -44,11 +43,12 @@ class IspDashboard(models.AbstractModel):
             *active_domain,
             ("date_expiry", "<=", ctx["now"] + timedelta(hours=24)),
         ]
-        new_domain = [
+        signed_up_domain = [
             *companies,
             ("is_isp_customer", "=", True),
-            ("create_date", ">=", ctx["week"]),
+            ("create_date", ">=", ctx["period_from"]),
         ]
+        now = self._now_label()
         cards = [
             self._card(
                 "active_subscriptions",
@@ -56,6 +56,7 @@ class IspDashboard(models.AbstractModel):
                 sum(active.values()),
                 self._action(self.env._("Active subscriptions"), "isp.subscription", active_domain),
                 tone="success",
+                window=now,
             ),
             self._card(
                 "active_hotspot",
@@ -66,6 +67,7 @@ class IspDashboard(models.AbstractModel):
                     "isp.subscription",
                     [*active_domain, ("service_type", "=", "hotspot")],
                 ),
+                window=now,
             ),
             self._card(
                 "active_pppoe",
@@ -76,6 +78,7 @@ class IspDashboard(models.AbstractModel):
                     "isp.subscription",
                     [*active_domain, ("service_type", "=", "pppoe")],
                 ),
+                window=now,
             ),
             self._card(
                 "expiring_24h",
@@ -85,12 +88,20 @@ class IspDashboard(models.AbstractModel):
                     self.env._("Expiring within 24 h"), "isp.subscription", expiring_domain
                 ),
                 tone="warning",
+                window=self.env._("next 24 hours"),
             ),
+            # customer records created; "New customers" (KPIs) are first-time buyers
             self._card(
-                "new_customers_7d",
-                self.env._("New customers (7 days)"),
-                self.env["res.partner"].search_count(new_domain),
-                self._action(self.env._("New customers (7 days)"), "res.partner", new_domain),
+                "customers_signed_up",
+                self.env._("Signed up"),
+                self.env["res.partner"].search_count(signed_up_domain),
+                self._action(
+                    self.env._("Customers signed up (%(window)s)", window=ctx["window"]),
+                    "res.partner",
+                    signed_up_domain,
+                ),
+                hint=self.env._("customer records created"),
+                window=ctx["window"],
             ),
         ]
         return {
@@ -102,59 +113,132 @@ class IspDashboard(models.AbstractModel):
 
     @api.model
     def _section_revenue(self, ctx):
-        rows = self.env["isp.purchase"]._read_group(
-            [*ctx["company_domain"], ("create_date", ">=", ctx["month"])],
-            ["company_id", "create_date:day"],
-            ["amount:sum", "__count"],
+        """Revenue of the period (what was sold: ``isp.purchase.amount``), split into paid
+        and unpaid (the purchase's invoice not fully paid), and its chart: per day (per hour
+        for today) of the current company's purchases, paid and unpaid stacked."""
+        companies = ctx["company_domain"]
+        period = [*companies, ("create_date", ">=", ctx["period_from"])]
+        unpaid = [("invoice_payment_state", "in", UNPAID_INVOICE_STATES)]
+        paid = [
+            "|",
+            ("invoice_payment_state", "=", False),
+            ("invoice_payment_state", "not in", UNPAID_INVOICE_STATES),
+        ]
+        by_hour = ctx["period"] == "today"
+        # days and hours in the user's timezone, as the period's start
+        rows = (
+            self.env["isp.purchase"]
+            .with_context(tz=self.env.tz.zone)
+            ._read_group(
+                period,
+                [
+                    "company_id",
+                    "create_date:hour" if by_hour else "create_date:day",
+                    "invoice_payment_state",
+                ],
+                ["amount:sum", "__count"],
+            )
         )
-        tz = self.env.tz
-        today_local = pytz.utc.localize(ctx["today"]).astimezone(tz).date()
-        periods = {"today": 0, "week": 6, "month": KPI_DAYS - 1}
-        amounts = {key: defaultdict(float) for key in periods}
-        counts = dict.fromkeys(periods, 0)
-        daily = defaultdict(float)
-        for company, day, amount, count in rows:
-            day = day.date() if isinstance(day, datetime) else day
-            age = (today_local - day).days
+        amounts = {key: defaultdict(float) for key in ("all", "paid", "unpaid")}
+        counts = dict.fromkeys(amounts, 0)
+        buckets = defaultdict(lambda: {"paid": 0.0, "unpaid": 0.0})
+        for company, moment, payment_state, amount, count in rows:
+            split = "unpaid" if payment_state in UNPAID_INVOICE_STATES else "paid"
+            for key in ("all", split):
+                amounts[key][company] += amount
+                counts[key] += count
             if company == self.env.company:
-                daily[day.isoformat()] += amount
-            for key, days in periods.items():
-                if age <= days:
-                    amounts[key][company] += amount
-                    counts[key] += count
+                buckets[self._chart_bucket(moment, by_hour)][split] += amount
+        window = ctx["window"]
         labels = {
-            "today": self.env._("Revenue today"),
-            "week": self.env._("Revenue 7 days"),
-            "month": self.env._("Revenue 30 days"),
+            "all": self.env._("Revenue"),
+            "paid": self.env._("Paid"),
+            "unpaid": self.env._("Unpaid"),
         }
+        domains = {"all": period, "paid": [*period, *paid], "unpaid": [*period, *unpaid]}
+        hints = {
+            "all": self.env._("%(count)s purchases", count=counts["all"]),
+            "paid": self.env._("%(count)s purchases", count=counts["paid"]),
+            "unpaid": self.env._(
+                "%(count)s purchases, invoice not fully paid", count=counts["unpaid"]
+            ),
+        }
+        tones = {"all": None, "paid": "success", "unpaid": "warning"}
         cards = [
             self._card(
-                f"revenue_{key}",
+                "revenue" if key == "all" else f"revenue_{key}",
                 labels[key],
                 self._amounts_by_currency(amounts[key]),
                 self._action(
-                    labels[key],
+                    self.env._("%(figure)s (%(window)s)", figure=labels[key], window=window),
                     "isp.purchase",
-                    [*ctx["company_domain"], ("create_date", ">=", ctx[key])],
+                    domains[key],
                 ),
                 kind="monetary",
-                hint=self.env._("%(count)s purchases", count=counts[key]),
+                tone=tones[key],
+                hint=hints[key],
+                window=window,
             )
-            for key in periods
-        ]
-        series = [
-            {
-                "date": (today_local - timedelta(days=age)).isoformat(),
-                "value": daily.get((today_local - timedelta(days=age)).isoformat(), 0.0),
-            }
-            for age in range(KPI_DAYS - 1, -1, -1)
+            for key in ("all", "paid", "unpaid")
         ]
         return {
             "key": "revenue",
             "title": self.env._("Revenue"),
             "sequence": 20,
             "cards": cards,
-            "series": {"currency_id": self.env.company.currency_id.id, "points": series},
+            "chart": self._revenue_chart(ctx, buckets, by_hour),
+        }
+
+    @api.model
+    def _chart_bucket(self, moment, by_hour):
+        """The chart's key of a read_group date: the local day (ISO) or the local hour
+        ("07"); read_group gives them in the context's timezone, naive."""
+        if by_hour:
+            return moment.strftime("%H")
+        return (moment.date() if isinstance(moment, datetime) else moment).isoformat()
+
+    @api.model
+    def _revenue_chart(self, ctx, buckets, by_hour):
+        """The revenue chart of the period: one bar per day (per hour for today), its paid
+        and unpaid parts, with its title, axis titles and series names (the current
+        company's currency: two currencies are never drawn on one axis)."""
+        currency = self.env.company.currency_id
+        if by_hour:
+            keys = [f"{hour:02d}" for hour in range(24)]
+            points = [
+                {"x": f"{key}:00", **buckets.get(key, {"paid": 0.0, "unpaid": 0.0})} for key in keys
+            ]
+            title = self.env._(
+                "Revenue per hour, %(window)s (%(currency)s)",
+                window=ctx["window"],
+                currency=currency.name,
+            )
+            x_title = self.env._("Hour")
+        else:
+            today = ctx["local_today"]
+            days = [
+                (today - timedelta(days=age)).isoformat()
+                for age in range(ctx["period_days"] - 1, -1, -1)
+            ]
+            points = [{"x": day, **buckets.get(day, {"paid": 0.0, "unpaid": 0.0})} for day in days]
+            title = self.env._(
+                "Revenue per day, %(window)s (%(currency)s)",
+                window=ctx["window"],
+                currency=currency.name,
+            )
+            x_title = self.env._("Day")
+        return {
+            "title": title,
+            "x_title": x_title,
+            "y_title": self.env._("Revenue (%(currency)s)", currency=currency.name),
+            "by_hour": by_hour,
+            "currency_id": currency.id,
+            "company": self.env.company.name,
+            "series": [
+                {"key": "paid", "label": self.env._("Paid")},
+                {"key": "unpaid", "label": self.env._("Unpaid")},
+            ],
+            "points": points,
         }
 
     @api.model
@@ -163,7 +247,7 @@ class IspDashboard(models.AbstractModel):
         base = [
             *ctx["company_domain"],
             ("isp_bundle_id", "!=", False),
-            ("create_date", ">=", ctx["month"]),
+            ("create_date", ">=", ctx["period_from"]),
         ]
         by_state = defaultdict(int)
         for state, access, count in Tx._read_group(
@@ -184,12 +268,15 @@ class IspDashboard(models.AbstractModel):
                 by_state.get(state, 0),
                 self._action(
                     self.env._(
-                        "Payments (30 days): %(state)s", state=state_labels.get(state, state)
+                        "Payments (%(window)s): %(state)s",
+                        window=ctx["window"],
+                        state=state_labels.get(state, state),
                     ),
                     "payment.transaction",
                     [*base, ("state", "=", state), *not_given],
                 ),
                 tone=tones.get(state),
+                window=ctx["window"],
             )
             for state in TX_STATES
             if state in ("done", "pending", "error", "cancel") or by_state.get(state)
@@ -205,7 +292,8 @@ class IspDashboard(models.AbstractModel):
                     self.env._("Payments taken without access"), "payment.transaction", not_applied
                 ),
                 tone="danger",
-                hint=self.env._("all dates: grant access or record a refund"),
+                hint=self.env._("grant access or record a refund"),
+                window=self._all_dates_label(),
             )
         )
         unmatched = self._unmatched_payments_domain(ctx["companies"])
@@ -221,12 +309,13 @@ class IspDashboard(models.AbstractModel):
                         unmatched,
                     ),
                     tone="danger",
-                    hint=self.env._("payment-provider journals, all dates"),
+                    hint=self.env._("payment-provider journals"),
+                    window=self._all_dates_label(),
                 )
             )
         return {
             "key": "payments",
-            "title": self.env._("Payments (30 days)"),
+            "title": self.env._("Payments"),
             "sequence": 30,
             "cards": cards,
         }
@@ -259,57 +348,95 @@ class IspDashboard(models.AbstractModel):
 
     @api.model
     def _section_devices(self, ctx):
+        """Devices registered (now), and of them those seen in the period or not."""
         Device = self.env["isp.device"]
-        recent = ctx["now"] - timedelta(hours=DEVICE_ACTIVE_HOURS)
+        since = ctx["period_from"]
         companies = ctx["company_domain"]
         total = Device.search_count(companies)
-        active_domain = [*companies, ("last_seen", ">=", recent)]
+        active_domain = [*companies, ("last_seen", ">=", since)]
         inactive_domain = [
             *companies,
             "|",
-            ("last_seen", "<", recent),
+            ("last_seen", "<", since),
             ("last_seen", "=", False),
         ]
         active = Device.search_count(active_domain)
+        window = ctx["window"]
         cards = [
             self._card(
                 "devices_total",
                 self.env._("Devices"),
                 total,
                 self._action(self.env._("Devices"), "isp.device", companies),
+                window=self._now_label(),
             ),
             self._card(
                 "devices_active",
-                self.env._("Active (seen in 24 h)"),
+                self.env._("Seen"),
                 active,
-                self._action(self.env._("Devices seen in 24 h"), "isp.device", active_domain),
+                self._action(
+                    self.env._("Devices seen (%(window)s)", window=window),
+                    "isp.device",
+                    active_domain,
+                ),
                 tone="success",
+                window=window,
             ),
             self._card(
                 "devices_inactive",
-                self.env._("Inactive"),
+                self.env._("Not seen"),
                 total - active,
-                self._action(self.env._("Devices not seen in 24 h"), "isp.device", inactive_domain),
+                self._action(
+                    self.env._("Devices not seen (%(window)s)", window=window),
+                    "isp.device",
+                    inactive_domain,
+                ),
                 tone="muted",
+                window=window,
             ),
         ]
         return {"key": "devices", "title": self.env._("Devices"), "sequence": 50, "cards": cards}
 
     @api.model
     def _section_vouchers(self, ctx):
+        """Vouchers generated and redeemed in the period; available, expired and void now."""
         Voucher = self.env["isp.voucher"]
         companies = ctx["company_domain"]
-        by_state = dict(Voucher._read_group(companies, ["state"], ["__count"]))
-        labels = dict(Voucher._fields["state"]._description_selection(self.env))
+        window = ctx["window"]
+        generated = [*companies, ("create_date", ">=", ctx["period_from"])]
+        redeemed = [
+            *companies,
+            ("state", "=", "redeemed"),
+            ("date_redeemed", ">=", ctx["period_from"]),
+        ]
         cards = [
             self._card(
                 "vouchers_generated",
                 self.env._("Generated"),
-                sum(by_state.values()),
-                self._action(self.env._("Vouchers"), "isp.voucher", companies),
-            )
+                Voucher.search_count(generated),
+                self._action(
+                    self.env._("Vouchers generated (%(window)s)", window=window),
+                    "isp.voucher",
+                    generated,
+                ),
+                window=window,
+            ),
+            self._card(
+                "vouchers_redeemed",
+                self.env._("Redeemed"),
+                Voucher.search_count(redeemed),
+                self._action(
+                    self.env._("Vouchers redeemed (%(window)s)", window=window),
+                    "isp.voucher",
+                    redeemed,
+                ),
+                tone="success",
+                window=window,
+            ),
         ]
-        tones = {"redeemed": "success", "available": None, "expired": "muted", "void": "muted"}
+        by_state = dict(Voucher._read_group(companies, ["state"], ["__count"]))
+        labels = dict(Voucher._fields["state"]._description_selection(self.env))
+        tones = {"available": None, "expired": "muted", "void": "muted"}
         for state, tone in tones.items():
             if state not in labels:
                 continue
@@ -324,6 +451,7 @@ class IspDashboard(models.AbstractModel):
                         [*companies, ("state", "=", state)],
                     ),
                     tone=tone,
+                    window=self._now_label(),
                 )
             )
         return {"key": "vouchers", "title": self.env._("Vouchers"), "sequence": 40, "cards": cards}

@@ -52,8 +52,10 @@ class IspPurchase(models.Model):
         "given, also while the invoice is still to be issued.",
     )
     invoice_id = fields.Many2one("account.move", readonly=True, index="btree_not_null")
+    # stored: the dashboard splits revenue into paid and unpaid by it, also for ISP users
+    # who may not read invoices
     invoice_payment_state = fields.Selection(
-        related="invoice_id.payment_state", string="Payment Status"
+        related="invoice_id.payment_state", string="Payment Status", store=True
     )
     # "To Invoice" is set by the payment transaction that gave the access (its
     # post-processing issues the invoice); "Invoiced" follows the invoice

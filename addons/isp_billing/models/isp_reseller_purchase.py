@@ -207,6 +207,8 @@ class IspResellerPurchase(models.Model):
             )
         )
         batch.action_generate()
+        # the codes' money is booked by the purchase invoice: never sold or invoiced again
+        batch._book_sale(self.invoice_id)
         self.batch_id = batch
 
     # ------------------------------------------------------------------ reseller portal

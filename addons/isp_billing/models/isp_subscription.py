@@ -75,6 +75,12 @@ class IspSubscription(models.Model):
     data_left_mb = fields.Float(
         string="Data Left (MB)", compute="_compute_data_left_mb", digits=(16, 2)
     )
+    fair_use_active = fields.Boolean(
+        string="Slowed Down (Fair Use)",
+        compute="_compute_fair_use_active",
+        help="The data cap is reached and the bundle has a fair-use speed: the customer is "
+        "slowed down to it until the period ends or more data is bought.",
+    )
     login = fields.Char(copy=False, tracking=True, help="Hotspot user name or PPPoE secret name.")
     password = fields.Char(
         copy=False,
@@ -125,6 +131,21 @@ class IspSubscription(models.Model):
                 subscription.service_type = subscription.bundle_id.isp_service_type
             elif not subscription.service_type:
                 subscription.service_type = "hotspot"
+
+    @api.depends(
+        "state",
+        "data_cap_mb",
+        "data_used_mb",
+        "bundle_id.isp_fair_use_download_kbps",
+    )
+    def _compute_fair_use_active(self):
+        for subscription in self:
+            subscription.fair_use_active = bool(
+                subscription.state == "active"
+                and subscription.data_cap_mb
+                and subscription.data_used_mb >= subscription.data_cap_mb
+                and subscription.bundle_id.product_tmpl_id._isp_fair_use_rates()
+            )
 
     @api.depends("data_cap_mb", "data_used_mb")
     def _compute_data_left_mb(self):
@@ -289,6 +310,13 @@ class IspSubscription(models.Model):
         """
         _logger.debug("ISP subscriptions %s changed state (from %s)", self.ids, previous_states)
         self._recurring_state_changed(previous_states)
+
+    def _data_usage_changed(self, previous):
+        """Hook called after data use was added to these subscriptions (``data_used_mb``),
+        once per batch, with ``previous`` their use before ({id: MB}). isp_sms extends it
+        (usage-threshold SMS). Overrides must stay batch-aware and must not fail the
+        caller (a router poll)."""
+        _logger.debug("ISP subscriptions %s: data use changed (from %s)", self.ids, previous)
 
     # ------------------------------------------------------------------ fulfilment
 

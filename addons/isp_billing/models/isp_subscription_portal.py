@@ -9,15 +9,24 @@ class IspSubscription(models.Model):
     _inherit = "isp.subscription"  # pylint: disable=consider-merging-classes-inherited
 
     def _portal_speed(self):
-        """'10 Mbit/s down, 5 Mbit/s up' for the customer, or '' when unlimited."""
+        """'10 Mbit/s down, 5 Mbit/s up' for the customer, or '' when unlimited; after the
+        data cap of a fair-use bundle, the slower speed, said so."""
         self.ensure_one()
         bundle = self.bundle_id
+        fair_use = self.fair_use_active and bundle.product_tmpl_id._isp_fair_use_rates()
 
         def rate(kbps):
             if kbps >= 1024 and kbps % 1024 == 0:
                 return self.env._("%(value)s Mbit/s", value=kbps // 1024)
             return self.env._("%(value)s kbit/s", value=kbps)
 
+        if fair_use:
+            upload, download = fair_use
+            return self.env._(
+                "%(down)s down, %(up)s up (slowed down after the data cap)",
+                down=rate(download),
+                up=rate(upload),
+            )
         parts = []
         if bundle.isp_download_kbps:
             parts.append(self.env._("%(rate)s down", rate=rate(bundle.isp_download_kbps)))

@@ -162,12 +162,8 @@ class IspSubscription(models.Model):
         return period[1] + relativedelta(days=1)
 
     def _tz(self):
-        company = self.company_id[:1] or self.env.company
-        tz_name = company.partner_id.tz
-        if not tz_name and company.country_id.code:
-            zones = pytz.country_timezones.get(company.country_id.code)
-            tz_name = zones[0] if zones else None
-        return pytz.timezone(tz_name or "UTC")
+        """The company's time zone (res.company._isp_tz_name)."""
+        return pytz.timezone((self.company_id[:1] or self.env.company)._isp_tz_name())
 
     def _local_midnight(self, day):
         """The (naive UTC) moment ``day`` begins in the company's time zone."""

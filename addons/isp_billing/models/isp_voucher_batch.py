@@ -17,6 +17,44 @@ PORTAL_CARDS_PER_PDF = 1000
 BACKGROUND_QUANTITY = 20_000
 CHUNK = 10_000
 
+# How a batch's cards are printed: A4 sheets (cards a page, columns; the count is a parameter
+# of the one A4 report) or thermal rolls (one card a page of the roll's paper format).
+CARD_LAYOUT_SPECS = {
+    "a4_30": {
+        "paper": "a4",
+        "report": "isp_billing.isp_voucher_report_cards_a4",
+        "per_page": 30,
+        "columns": 3,
+        "qr": True,
+    },
+    "a4_40": {
+        "paper": "a4",
+        "report": "isp_billing.isp_voucher_report_cards_a4",
+        "per_page": 40,
+        "columns": 4,
+        "qr": False,
+    },
+    "a4_65": {
+        "paper": "a4",
+        "report": "isp_billing.isp_voucher_report_cards_a4",
+        "per_page": 65,
+        "columns": 5,
+        "qr": False,
+    },
+    "roll_80": {"paper": "roll_80", "report": "isp_billing.isp_voucher_report_cards_80mm"},
+    "roll_58": {"paper": "roll_58", "report": "isp_billing.isp_voucher_report_cards_58mm"},
+}
+for _key, _spec in CARD_LAYOUT_SPECS.items():
+    _spec["key"] = _key
+CARD_LAYOUTS = [
+    ("a4_30", "A4, 30 cards a page (with QR code)"),
+    ("a4_40", "A4, 40 cards a page"),
+    ("a4_65", "A4, 65 cards a page (small)"),
+    ("roll_80", "80 mm roll (with QR code)"),
+    ("roll_58", "58 mm roll, compact"),
+]
+DEFAULT_CARD_LAYOUT = "a4_30"
+
 
 class IspVoucherBatch(models.Model):
     _name = "isp.voucher.batch"
@@ -78,6 +116,14 @@ class IspVoucherBatch(models.Model):
         copy=False,
         tracking=True,
     )
+    card_layout = fields.Selection(
+        CARD_LAYOUTS,
+        required=True,
+        tracking=True,
+        default=lambda self: self.env.company.isp_voucher_card_layout or DEFAULT_CARD_LAYOUT,
+        help="How Print Cards lays the codes out: A4 sheets of 30, 40 or 65 cards, or one "
+        "card at a time on an 80 mm or 58 mm receipt roll.",
+    )
     voucher_ids = fields.One2many("isp.voucher", "batch_id", string="Vouchers")
     count_total = fields.Integer(string="Generated", compute="_compute_counts")
     count_available = fields.Integer(string="Available", compute="_compute_counts")
@@ -86,6 +132,23 @@ class IspVoucherBatch(models.Model):
     count_void = fields.Integer(string="Void", compute="_compute_counts")
     amount_redeemed = fields.Monetary(
         string="Value Redeemed", compute="_compute_counts", currency_field="currency_id"
+    )
+    count_sold = fields.Integer(string="Sold", compute="_compute_counts")
+    amount_sold = fields.Monetary(
+        string="Value Sold",
+        compute="_compute_counts",
+        currency_field="currency_id",
+        help="Face value of the codes whose money is booked: sold for cash or bought by a "
+        "reseller.",
+    )
+    count_sellable = fields.Integer(
+        string="Not Sold Yet",
+        compute="_compute_counts",
+        help="Codes (not void) whose sale is not recorded yet.",
+    )
+    bought_by_reseller = fields.Boolean(
+        compute="_compute_bought_by_reseller",
+        help="Bought by a reseller from its balance: invoiced to the reseller.",
     )
     progress = fields.Float(compute="_compute_counts", string="Generation Progress")
 
@@ -116,12 +179,20 @@ class IspVoucherBatch(models.Model):
     def _compute_counts(self):
         counts = {}
         amounts = {}
+        sold = {}
         if self.ids:
-            for batch, state, count, amount in self.env["isp.voucher"]._read_group(
-                [("batch_id", "in", self.ids)], ["batch_id", "state"], ["__count", "price:sum"]
+            for batch, state, is_sold, count, amount in self.env["isp.voucher"]._read_group(
+                [("batch_id", "in", self.ids)],
+                ["batch_id", "state", "is_sold"],
+                ["__count", "price:sum"],
             ):
-                counts[batch.id, state] = count
-                amounts[batch.id, state] = amount
+                counts[batch.id, state] = counts.get((batch.id, state), 0) + count
+                amounts[batch.id, state] = amounts.get((batch.id, state), 0.0) + amount
+                if is_sold:
+                    total = sold.get(batch.id, (0, 0.0))
+                    sold[batch.id] = (total[0] + count, total[1] + amount)
+                elif state != "void":
+                    counts[batch.id, "sellable"] = counts.get((batch.id, "sellable"), 0) + count
         for batch in self:
             get = {
                 state: counts.get((batch.id, state), 0)
@@ -133,7 +204,21 @@ class IspVoucherBatch(models.Model):
             batch.count_void = get["void"]
             batch.count_total = sum(get.values())
             batch.amount_redeemed = amounts.get((batch.id, "redeemed"), 0.0)
+            batch.count_sold, batch.amount_sold = sold.get(batch.id, (0, 0.0))
+            batch.count_sellable = counts.get((batch.id, "sellable"), 0)
             batch.progress = 100.0 * batch.count_total / batch.quantity if batch.quantity else 0.0
+
+    def _compute_bought_by_reseller(self):
+        bought = set()
+        if self.ids:
+            bought = {
+                batch.id
+                for [batch] in self.env["isp.reseller.purchase"]
+                .sudo()
+                ._read_group([("batch_id", "in", self.ids)], ["batch_id"])
+            }
+        for batch in self:
+            batch.bought_by_reseller = batch.id in bought
 
     @api.constrains("bundle_id", "duration_hours")
     def _check_bundle_or_duration(self):
@@ -364,6 +449,9 @@ class IspVoucherBatch(models.Model):
     def action_view_available(self):
         return self._vouchers_action([("state", "=", "available")], self.env._("Available"))
 
+    def action_view_sold(self):
+        return self._vouchers_action([("is_sold", "=", True)], self.env._("Sold"))
+
     # ------------------------------------------------------------------ exports and cards
 
     def action_export_csv(self):
@@ -372,14 +460,51 @@ class IspVoucherBatch(models.Model):
     def action_export_xlsx(self):
         return self.env["isp.voucher.export"]._download(self, "xlsx")
 
-    def _cards_action(self, report):
-        vouchers = self.env["isp.voucher"].search(
+    def _card_vouchers(self):
+        """The codes Print Cards prints: the available ones, in order."""
+        return self.env["isp.voucher"].search(
             [("batch_id", "in", self.ids), ("state", "=", "available")], order="batch_id, id"
         )
+
+    def action_print_cards(self):
+        """Print the available codes as cards, in each batch's layout."""
+        vouchers = self._card_vouchers()
         if not vouchers:
             raise UserError(self.env._("These batches have no available codes to print."))
-        # config=False: the cards have their own layout, not the company's document layout
-        return self.env.ref(report).report_action(vouchers, config=False)
+        return vouchers.action_print_cards()
+
+    def action_mark_sold(self):
+        """Record a cash sale of the batch's codes not sold yet (a wizard asks the journal)."""
+        self.ensure_one()
+        vouchers = self.env["isp.voucher"].search(
+            [("batch_id", "=", self.id), ("is_sold", "=", False), ("state", "!=", "void")],
+            order="id",
+        )
+        return self.env["isp.voucher.sell"]._open(vouchers, batch=self)
+
+    def _book_sale(self, move):
+        """Mark the batch's codes sold by ``move``, the invoice that booked their money
+        elsewhere (a reseller's purchase): they cannot be sold again."""
+        self.env["isp.voucher"].sudo().search(
+            [("batch_id", "in", self.ids), ("is_sold", "=", False)]
+        ).write({"sale_move_id": move.id, "is_sold": True, "date_sold": fields.Datetime.now()})
+
+    def action_view_sale_invoices(self):
+        self.ensure_one()
+        moves = [
+            move.id
+            for [move] in self.env["isp.voucher"]._read_group(
+                [("batch_id", "=", self.id), ("sale_move_id", "!=", False)], ["sale_move_id"]
+            )
+        ]
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Voucher Sales"),
+            "res_model": "account.move",
+            "view_mode": "list,form",
+            "domain": [("id", "in", moves)],
+            "context": {"create": False},
+        }
 
     def _portal_card_parts(self):
         """[(part, first, last)] of the available cards, as the portal offers them for print."""
@@ -414,15 +539,7 @@ class IspVoucherBatch(models.Model):
         )
         if not vouchers:
             return None
+        # the batch's layout, on A4 (a portal user prints on an office printer)
         return self.env["ir.actions.report"]._render_qweb_pdf(
             "isp_billing.isp_voucher_report_cards_a4", res_ids=vouchers.ids
         )
-
-    def action_print_cards_a4(self):
-        return self._cards_action("isp_billing.isp_voucher_report_cards_a4")
-
-    def action_print_cards_80mm(self):
-        return self._cards_action("isp_billing.isp_voucher_report_cards_80mm")
-
-    def action_print_cards_58mm(self):
-        return self._cards_action("isp_billing.isp_voucher_report_cards_58mm")

@@ -41,6 +41,18 @@ class ProductTemplate(models.Model):
     isp_download_kbps = fields.Integer(
         string="Download Limit (kbit/s)", default=0, help="0 means no limit."
     )
+    # Fair use: after the data cap, the customer is slowed down instead of cut off
+    isp_fair_use_download_kbps = fields.Integer(
+        string="After the Cap: Download (kbit/s)",
+        default=0,
+        help="Fair use: when set (with a data cap), reaching the cap slows the customer down "
+        "to this speed until the period ends instead of cutting them off. 0: no fair use.",
+    )
+    isp_fair_use_upload_kbps = fields.Integer(
+        string="After the Cap: Upload (kbit/s)",
+        default=0,
+        help="Fair use: the upload speed after the data cap (0: the download value).",
+    )
     isp_device_limit = fields.Integer(
         string="Device Limit",
         default=0,
@@ -80,6 +92,10 @@ class ProductTemplate(models.Model):
         "CHECK(isp_data_cap_mb >= 0 AND isp_upload_kbps >= 0 AND isp_download_kbps >= 0 "
         "AND isp_device_limit >= 0)",
         "Data cap, rate limits and device limit cannot be negative.",
+    )
+    _isp_fair_use_not_negative = models.Constraint(
+        "CHECK(isp_fair_use_download_kbps >= 0 AND isp_fair_use_upload_kbps >= 0)",
+        "The speeds after the data cap cannot be negative.",
     )
 
     @api.depends("isp_duration_value", "isp_duration_unit")
@@ -162,6 +178,26 @@ class ProductTemplate(models.Model):
                 # explicit company_id=False makes a shared one (which is not sold for money)
                 vals.setdefault("company_id", self.env.company.id)
         return super().create(vals_list)
+
+    @api.constrains("isp_fair_use_download_kbps", "isp_fair_use_upload_kbps")
+    def _check_isp_fair_use(self):
+        for template in self:
+            if template.isp_fair_use_upload_kbps and not template.isp_fair_use_download_kbps:
+                raise ValidationError(
+                    self.env._(
+                        "Fair use: set the download speed after the data cap as well (it turns "
+                        "fair use on)."
+                    )
+                )
+
+    def _isp_fair_use_rates(self):
+        """(upload, download) kbit/s after the data cap, or None when the bundle has no fair
+        use (reaching the cap then suspends or ends the subscription)."""
+        self.ensure_one()
+        if not self.isp_fair_use_download_kbps:
+            return None
+        down = self.isp_fair_use_download_kbps
+        return self.isp_fair_use_upload_kbps or down, down
 
     def _isp_add_duration(self, start):
         """Return ``start`` plus this bundle's duration (calendar months for monthly plans)."""

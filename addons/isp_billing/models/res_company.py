@@ -1,7 +1,12 @@
 from datetime import timedelta
 
-from odoo import fields, models
+import pytz
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+
+from .isp_voucher_batch import CARD_LAYOUTS, DEFAULT_CARD_LAYOUT
 
 
 class ResCompany(models.Model):
@@ -42,6 +47,25 @@ class ResCompany(models.Model):
         default=10.0,
         digits=(5, 2),
         help="Default discount resellers get on the face value of the vouchers they buy.",
+    )
+    # Voucher cards: what the customer needs to get online, printed on every card
+    isp_wifi_ssid = fields.Char(
+        string="Wi-Fi Network Name",
+        help="The hotspot's network name (SSID), printed on voucher cards: the network to "
+        "connect to. Empty: not printed.",
+    )
+    isp_login_address = fields.Char(
+        string="Login Address",
+        help="Where customers type their voucher code, printed on voucher cards: the "
+        "hotspot's DNS name or address, e.g. http://wifi.net or 10.5.50.1. Empty: not "
+        "printed (the card's QR code still opens the captive page).",
+    )
+    isp_voucher_card_layout = fields.Selection(
+        CARD_LAYOUTS,
+        string="Default Card Layout",
+        default=DEFAULT_CARD_LAYOUT,
+        required=True,
+        help="How new voucher batches are printed (each batch can change it).",
     )
 
     # Vouchers: brute-force limit on the captive page
@@ -91,6 +115,33 @@ class ResCompany(models.Model):
         "The access log retention must be at least one day.",
     )
 
+    def _isp_tz_name(self):
+        """The company's time zone (customers' dates and times are written in it): its
+        partner's, else its country's first (pytz.country_timezones: Africa/Dar_es_Salaam for
+        Tanzania, Africa/Nairobi for Kenya), else UTC."""
+        company = self[:1] or self.env.company
+        tz_name = company.partner_id.tz
+        if not tz_name and company.country_id.code:
+            zones = pytz.country_timezones.get(company.country_id.code)
+            tz_name = zones[0] if zones else None
+        return tz_name if tz_name in pytz.all_timezones_set else "UTC"
+
+    @api.constrains("isp_wifi_ssid", "isp_login_address")
+    def _check_isp_card_texts(self):
+        for company in self:
+            if company.isp_wifi_ssid and len(company.isp_wifi_ssid.encode()) > 32:
+                raise ValidationError(
+                    self.env._("A Wi-Fi network name (SSID) has at most 32 bytes.")
+                )
+            address = company.isp_login_address or ""
+            if address and (len(address) > 100 or any(c.isspace() for c in address)):
+                raise ValidationError(
+                    self.env._(
+                        "The login address is one address without spaces, e.g. "
+                        "http://wifi.net or 10.5.50.1."
+                    )
+                )
+
     def _isp_retention_domain(self, date_field, days_field):
         """Records of every company older than that company's retention (``days_field``, in
         days), by ``date_field``: the domain the retention purges delete from."""
@@ -101,4 +152,37 @@ class ResCompany(models.Model):
                 (date_field, "<", now - timedelta(days=company[days_field])),
             ]
             for company in self.sudo().search([])
+        )
+
+    def _isp_cash_journal(self):
+        """The company's Cash journal, where counter sales paid in cash are registered;
+        created when the company has none. Odoo 19's chart templates give a company Sales,
+        Purchases, Bank and miscellaneous journals but no Cash journal: it is made here the
+        way Odoo makes one (code CSH1, CSH2... by ``_get_next_journal_default_code``; its
+        liquidity account under the company's cash account prefix and its cash difference
+        accounts by ``account.journal``'s own defaults). A company without a chart of
+        accounts cannot invoice: it gets a clear error instead."""
+        self.ensure_one()
+        Journal = self.env["account.journal"].sudo().with_company(self)
+        journal = Journal.search(
+            [("type", "=", "cash"), ("company_id", "=", self.id)], order="sequence, id", limit=1
+        )
+        if journal:
+            return journal
+        if not self.sudo().chart_template:
+            raise UserError(
+                self.env._(
+                    "%(company)s has no chart of accounts yet, so it cannot take payments: "
+                    "an accountant sets up Invoicing (Settings > Invoicing > Fiscal "
+                    "Localization) first.",
+                    company=self.name,
+                )
+            )
+        return Journal.create(
+            {
+                "name": self.env._("Cash"),
+                "type": "cash",
+                "code": Journal._get_next_journal_default_code("cash", self),
+                "company_id": self.id,
+            }
         )

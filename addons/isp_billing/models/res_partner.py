@@ -185,7 +185,32 @@ class ResPartner(models.Model):
 
     @api.model
     def _isp_find_or_create_customer(self, phone, company=None, name=None):
-        """The ISP customer of ``company`` with this phone number, created when new."""
+        """The ISP customer of ``company`` with this phone number, created when new. The
+        context's ``isp_customer_lang`` (the language of the page the customer used) is
+        theirs when new, and adopted by a found one as ``_isp_adopt_lang`` decides."""
+        lang = self.env.context.get("isp_customer_lang")
+        if lang not in dict(self.env["res.lang"].get_installed()):
+            lang = None
+        partner = self._isp_find_or_create_customer_partner(phone, company, name, lang)
+        partner._isp_adopt_lang(lang)
+        return partner
+
+    def _isp_adopt_lang(self, lang):
+        """These customers speak ``lang`` (they used a page in it): it becomes their
+        language (SMS and documents) when they have none yet or still the company's default
+        one (its partner's language, else English). A language chosen otherwise (by staff,
+        or an earlier choice of the customer's) is kept: nothing overrides a deliberate
+        choice."""
+        installed = dict(self.env["res.lang"].get_installed())
+        if not isinstance(lang, str) or lang not in installed:
+            return
+        for partner in self:
+            default = partner.company_id.partner_id.lang or "en_US"
+            if partner.lang != lang and (not partner.lang or partner.lang == default):
+                partner.lang = lang
+
+    @api.model
+    def _isp_find_or_create_customer_partner(self, phone, company, name, lang):
         company = company or self.env.company
         e164 = self._isp_normalize_phone(phone, company.country_id)
         partner = self.with_context(active_test=True).search(
@@ -215,6 +240,7 @@ class ResPartner(models.Model):
                         "phone": e164,
                         "is_isp_customer": True,
                         "company_id": company.id,
+                        **({"lang": lang} if lang else {}),
                     }
                 ).with_env(self.env)
         except pg_errors.UniqueViolation as exc:

@@ -1,1 +1,2 @@
 from . import isp_revenue_report
+from . import isp_voucher_report

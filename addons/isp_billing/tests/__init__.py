@@ -17,6 +17,8 @@ from . import test_access_rights
 from . import test_dashboard
 from . import test_report_revenue
 from . import test_dashboard_ui
+from . import test_navigation_ui
+from . import test_unmatched_access
 from . import test_voucher
 from . import test_voucher_concurrency
 from . import test_recurring
@@ -25,3 +27,7 @@ from . import test_reseller
 from . import test_reseller_concurrency
 from . import test_i18n_sw
 from . import test_rpc_log
+from . import test_counter_sale
+from . import test_counter_sale_ui
+from . import test_device_names
+from . import test_portal_mobile

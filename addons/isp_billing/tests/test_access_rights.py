@@ -28,11 +28,12 @@ class TestAccessRights(IspBillingCase):
         )
         self.assertEqual(customer.phone, "+255744123987")
         self.assertEqual(customer.company_id, self.company)
-        wizard = env["isp.manual.fulfil"].create(
-            {"partner_id": customer.id, "bundle_id": self.weekly.id}
+        sale = env["isp.counter.sale"].create(
+            {"phone": customer.phone, "bundle_id": self.weekly.id, "payment_method": "unpaid"}
         )
-        action = wizard.action_confirm()
-        sub = env["isp.subscription"].browse(action["res_id"])
+        self.assertEqual(sale.partner_id, customer)
+        sale.action_confirm()
+        sub = sale.subscription_id
         self.assertEqual(sub.state, "active")
         self.assertEqual(sub.invoice_count, 1)
         self.assertEqual(sub.purchase_count, 1)

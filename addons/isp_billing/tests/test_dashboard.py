@@ -57,9 +57,15 @@ class IspDashboardCase(IspBillingCase):
         return purchase
 
     def _cards(self, options=None):
-        data = self.Dashboard.get_dashboard_data(options)
+        data = self.Dashboard.get_dashboard_data(
+            {"period": options["period"]} if options and "period" in options else None
+        )
         sections = [*data["sections"], self.Dashboard.get_kpi_data(options)["section"]]
         return {card["key"]: card for section in sections for card in section["cards"]}
+
+    def _revenue_section(self, period):
+        data = self.Dashboard.get_dashboard_data({"period": period})
+        return next(s for s in data["sections"] if s["key"] == "revenue")
 
     def _amount(self, card, currency=None):
         currency = currency or self.company.currency_id
@@ -92,24 +98,55 @@ class TestDashboardFigures(IspDashboardCase):
             midnight = datetime.combine(local_today - timedelta(days=days), time.min, ZoneInfo(TZ))
             expected = midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
             self.assertEqual(self.ctx[key], expected, key)
+        # the period's start: midnight N-1 days ago (today counts as one)
+        for period, days in (("today", 0), ("7d", 6), ("30d", 29), ("90d", 89)):
+            midnight = datetime.combine(local_today - timedelta(days=days), time.min, ZoneInfo(TZ))
+            expected = midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+            ctx = self.Dashboard._dashboard_context({"period": period})
+            self.assertEqual(ctx["period_from"], expected, period)
+            self.assertEqual(ctx["kpi_from"], expected, period)
+        self.assertEqual(self.ctx["period"], "30d", "30 days unless chosen otherwise")
 
-    def test_revenue_today_week_month(self):
-        cards = self._cards()
-        self.assertEqual(self._amount(cards["revenue_today"]), 7000)
-        self.assertEqual(self._amount(cards["revenue_week"]), 9000)
-        self.assertEqual(self._amount(cards["revenue_month"]), 34000)
-        self.assertEqual(cards["revenue_today"]["hint"], "3 purchases")
-        self.assertEqual(cards["revenue_month"]["hint"], "6 purchases")
+    def test_revenue_of_each_period(self):
+        for period, amount, purchases in (
+            ("today", 7000, 3),
+            ("7d", 9000, 5),
+            ("30d", 34000, 6),
+            ("90d", 35000, 7),
+        ):
+            with self.subTest(period=period):
+                cards = self._cards({"period": period})
+                self.assertEqual(self._amount(cards["revenue"]), amount)
+                self.assertEqual(cards["revenue"]["hint"], f"{purchases} purchases")
+                # no invoice waits for its money here: all of it is paid
+                self.assertEqual(self._amount(cards["revenue_paid"]), amount)
+                self.assertEqual(self._amount(cards["revenue_unpaid"]), 0)
 
-    def test_revenue_series_has_30_days_ending_today(self):
-        data = self.Dashboard.get_dashboard_data()
-        revenue = next(s for s in data["sections"] if s["key"] == "revenue")
-        points = revenue["series"]["points"]
+    def test_revenue_chart_covers_the_period(self):
+        local_today = datetime.now(ZoneInfo(TZ)).date()
+        chart = self._revenue_section("30d")["chart"]
+        points = chart["points"]
         self.assertEqual(len(points), 30)
-        self.assertEqual(points[-1]["date"], datetime.now(ZoneInfo(TZ)).date().isoformat())
-        self.assertEqual(points[-1]["value"], 7000)
-        self.assertEqual(points[-2]["value"], 1000)
-        self.assertEqual(sum(p["value"] for p in points), 34000)
+        self.assertEqual(points[-1]["x"], local_today.isoformat())
+        self.assertEqual(points[0]["x"], (local_today - timedelta(days=29)).isoformat())
+        self.assertEqual(points[-1]["paid"], 7000)
+        self.assertEqual(points[-2]["paid"], 1000)
+        self.assertEqual(sum(p["paid"] + p["unpaid"] for p in points), 34000)
+        # labelled: title with its window and currency, axis titles, the two series
+        currency = self.company.currency_id.name
+        self.assertEqual(chart["title"], f"Revenue per day, last 30 days ({currency})")
+        self.assertEqual(chart["x_title"], "Day")
+        self.assertEqual(chart["y_title"], f"Revenue ({currency})")
+        self.assertEqual([s["label"] for s in chart["series"]], ["Paid", "Unpaid"])
+        week = self._revenue_section("7d")["chart"]["points"]
+        self.assertEqual(len(week), 7)
+        self.assertEqual(sum(p["paid"] + p["unpaid"] for p in week), 9000)
+        # today: per hour of the user's day
+        today = self._revenue_section("today")["chart"]
+        self.assertEqual([p["x"] for p in today["points"]][:2], ["00:00", "01:00"])
+        self.assertEqual(len(today["points"]), 24)
+        self.assertEqual(sum(p["paid"] for p in today["points"]), 7000)
+        self.assertEqual(today["x_title"], "Hour")
 
     def test_arpu_and_new_versus_returning(self):
         cards = self._cards()
@@ -121,10 +158,77 @@ class TestDashboardFigures(IspDashboardCase):
         self.assertEqual(cards["returning"]["value"], 1)
         action = self.Dashboard.action_open_figure("returning")
         self.assertEqual(self.env["res.partner"].search(action["domain"]), self.c4)
+        self.assertEqual(action["name"], "Returning customers (last 30 days)")
         action = self.Dashboard.action_open_figure("new")
         self.assertEqual(
             self.env["res.partner"].search(action["domain"]), self.c1 | self.c2 | self.c3 | self.c5
         )
+        # over 7 days: c3 bought before them; 9,000 over c1, c2, c4
+        week = self._cards({"period": "7d"})
+        self.assertEqual(week["new"]["value"], 3)
+        self.assertEqual(week["returning"]["value"], 1)
+        self.assertEqual(self._amount(week["arpu"]), 3000)
+        action = self.Dashboard.action_open_figure("new", {"period": "7d"})
+        self.assertEqual(
+            self.env["res.partner"].search(action["domain"]), self.c1 | self.c2 | self.c5
+        )
+
+    def test_new_customer_figures_share_the_period(self):
+        """ "Signed up" (customer records created) and "New customers" (first purchase ever)
+        count over the same period: a customer who signed up and bought 10 days ago is in
+        both over 30 days, in neither over 7 days."""
+        c6 = self._customer("0712345006")
+        self._purchase(c6, self.daily, "T-8", self.now - timedelta(days=10), 1000)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner SET create_date = %s WHERE id = %s",
+                self.now - timedelta(days=10),
+                c6.id,
+            )
+        )
+        self.env["res.partner"].invalidate_model(["create_date"])
+        month, week = self._cards({"period": "30d"}), self._cards({"period": "7d"})
+        self.assertEqual(month["customers_signed_up"]["value"], 6)
+        self.assertEqual(week["customers_signed_up"]["value"], 5)
+        self.assertEqual(month["new"]["value"], 5)
+        self.assertEqual(week["new"]["value"], 3)
+        for cards, window in ((month, "last 30 days"), (week, "last 7 days")):
+            self.assertEqual(cards["customers_signed_up"]["window"], window)
+            self.assertEqual(cards["new"]["window"], window)
+        signed_up = self.env["res.partner"].search(week["customers_signed_up"]["action"]["domain"])
+        self.assertNotIn(c6, signed_up)
+        self.assertIn(
+            c6, self.env["res.partner"].search(month["customers_signed_up"]["action"]["domain"])
+        )
+
+    def test_every_figure_states_its_window(self):
+        """Each card says the time it covers: the chosen period for every figure over time,
+        "now" for a state, "all dates" for what waits for a decision."""
+        over_time = {
+            "revenue",
+            "revenue_paid",
+            "revenue_unpaid",
+            "customers_signed_up",
+            "arpu",
+            "new",
+            "returning",
+            "devices_active",
+            "devices_inactive",
+            "vouchers_generated",
+            "vouchers_redeemed",
+        }
+        for period, window in (("today", "today"), ("7d", "last 7 days"), ("90d", "last 90 days")):
+            with self.subTest(period=period):
+                data = self.Dashboard.get_dashboard_data({"period": period})
+                self.assertEqual(data["window"], window)
+                cards = self._cards({"period": period})
+                for key, card in cards.items():
+                    self.assertTrue(card["window"], f"{key} states no window")
+                    if key in over_time:
+                        self.assertEqual(card["window"], window, key)
+                self.assertEqual(cards["active_subscriptions"]["window"], "now")
+                self.assertIn("lapsed", cards["churned"]["window"])
+                self.assertTrue(over_time <= set(cards), over_time - set(cards))
 
     def test_subscriptions_devices_and_customers(self):
         subs = self.env["isp.subscription"].search([("partner_id", "in", [self.c1.id, self.c2.id])])
@@ -145,16 +249,19 @@ class TestDashboardFigures(IspDashboardCase):
             }
         )
         Device.create({"partner_id": self.c2.id, "mac": "aa:bb:cc:00:00:03", "active": False})
-        cards = self._cards()
+        cards = self._cards({"period": "today"})
         self.assertEqual(cards["active_subscriptions"]["value"], 3)
         self.assertEqual(cards["active_hotspot"]["value"], 2)
         self.assertEqual(cards["active_pppoe"]["value"], 1)
         self.assertEqual(cards["expiring_24h"]["value"], 1)
-        self.assertEqual(cards["new_customers_7d"]["value"], 5)
-        # removed (archived) devices do not count; active = seen in the last 24 h
+        self.assertEqual(cards["customers_signed_up"]["value"], 5)
+        # removed (archived) devices do not count; active = seen in the period
         self.assertEqual(cards["devices_total"]["value"], 2)
         self.assertEqual(cards["devices_active"]["value"], 1)
         self.assertEqual(cards["devices_inactive"]["value"], 1)
+        week = self._cards({"period": "7d"})
+        self.assertEqual(week["devices_active"]["value"], 2, "seen 3 days ago: in 7 days")
+        self.assertEqual(week["devices_inactive"]["value"], 0)
         # MRR: one active PPPoE customer at 50,000 a month
         self.assertEqual(self._amount(cards["mrr_pppoe"]), 50000)
 
@@ -162,25 +269,28 @@ class TestDashboardFigures(IspDashboardCase):
         """The list a card opens holds exactly the records its figure counts (or sums)."""
         self.env["isp.subscription"].search([("partner_id", "=", self.c1.id)]).action_activate()
         self.env["isp.device"].create({"partner_id": self.c1.id, "mac": "aa:bb:cc:00:00:09"})
-        checked = 0
-        for key, card in self._cards().items():
-            action = card.get("action")
-            if not action:
-                continue
-            Model = self.env[action["res_model"]].with_context(
-                allowed_company_ids=[self.company.id]
-            )
-            records = Model.search(action["domain"])
-            if (
-                card["kind"] == "monetary"
-                and action["res_model"] == "isp.purchase"
-                and (key.startswith("revenue_"))
-            ):
-                self.assertEqual(sum(records.mapped("amount")), self._amount(card), key)
-            elif card["kind"] == "integer":
-                self.assertEqual(len(records), card["value"], key)
-            checked += 1
-        self.assertGreaterEqual(checked, 12)
+        for period in ("today", "7d", "30d", "90d"):
+            checked = 0
+            for key, card in self._cards({"period": period}).items():
+                action = card.get("action")
+                if not action:
+                    continue
+                Model = self.env[action["res_model"]].with_context(
+                    allowed_company_ids=[self.company.id]
+                )
+                records = Model.search(action["domain"])
+                if (
+                    card["kind"] == "monetary"
+                    and action["res_model"] == "isp.purchase"
+                    and key.startswith("revenue")
+                ):
+                    self.assertEqual(
+                        sum(records.mapped("amount")), self._amount(card), (period, key)
+                    )
+                elif card["kind"] == "integer":
+                    self.assertEqual(len(records), card["value"], (period, key))
+                checked += 1
+            self.assertGreaterEqual(checked, 14, period)
 
     def test_last_customers_newest_first(self):
         data = self.Dashboard.get_dashboard_data()
@@ -208,12 +318,12 @@ class TestDashboardFigures(IspDashboardCase):
         self._purchase(other_customer, other_bundle, "O-1", self.now - timedelta(minutes=5), 50)
         # working in the test company only: the other company's sale is not there
         self.assertEqual(
-            self._cards()["revenue_today"]["amounts"],
+            self._cards({"period": "today"})["revenue"]["amounts"],
             [{"currency_id": self.company.currency_id.id, "value": 7000}],
         )
         both = self.Dashboard.with_context(allowed_company_ids=[self.company.id, other.id])
-        data = both.get_dashboard_data()
-        card = next(c for s in data["sections"] for c in s["cards"] if c["key"] == "revenue_today")
+        data = both.get_dashboard_data({"period": "today"})
+        card = next(c for s in data["sections"] for c in s["cards"] if c["key"] == "revenue")
         # two currencies are never added up
         self.assertEqual(
             {a["currency_id"]: a["value"] for a in card["amounts"]},
@@ -226,6 +336,90 @@ class TestDashboardFigures(IspDashboardCase):
                 self.Dashboard.get_kpi_data({"churn_days": bad})
         with self.assertRaises(UserError):
             self.Dashboard.action_open_figure("nonsense")
+
+    def test_bad_period_is_refused(self):
+        for bad in ("week", "", None, 7, ["7d"], "1d"):
+            with self.subTest(bad=bad), self.assertRaises(UserError):
+                self.Dashboard.get_dashboard_data({"period": bad})
+            with self.subTest(bad=bad), self.assertRaises(UserError):
+                self.Dashboard.get_kpi_data({"period": bad})
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardRevenuePaidUnpaid(IspDashboardCase):
+    """Revenue split by the purchase's invoice: unpaid while the invoice is not fully paid
+    (not paid, partly paid), paid otherwise (invoice paid, paid by a payment whose invoice
+    is to be issued)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Purchase = cls.env["isp.purchase"]
+        cls.c1, cls.c2, cls.c3, cls.c4 = (cls._customer(f"07123460{i:02d}") for i in range(1, 5))
+        # a cash sale (invoice paid), two sales on credit (one partly paid), a mobile-money
+        # payment whose invoice is issued later
+        cls.paid = Purchase._fulfil(cls.c1, cls.daily, "manual", "PAID-1", journal=cls.journal)
+        cls.unpaid = Purchase._fulfil(cls.c2, cls.weekly, "manual", "UNPAID-1")
+        cls.partial = Purchase._fulfil(cls.c3, cls.monthly, "manual", "PART-1")
+        cls.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=cls.partial.invoice_id.ids
+        ).create({"journal_id": cls.journal.id, "amount": 10000})._create_payments()
+        cls.to_invoice = Purchase._fulfil(
+            cls.c4, cls.daily, "payment", "MM-1", invoice=False, amount=1000
+        )
+        cls.to_invoice.invoice_status = "to_invoice"
+
+    def test_paid_and_unpaid_revenue(self):
+        self.assertIn(self.paid.invoice_payment_state, ("paid", "in_payment"))
+        self.assertEqual(self.unpaid.invoice_payment_state, "not_paid")
+        self.assertEqual(self.partial.invoice_payment_state, "partial")
+        cards = self._cards({"period": "today"})
+        self.assertEqual(self._amount(cards["revenue"]), 33000)
+        self.assertEqual(self._amount(cards["revenue_paid"]), 2000)
+        self.assertEqual(self._amount(cards["revenue_unpaid"]), 31000)
+        self.assertEqual(cards["revenue_unpaid"]["hint"], "2 purchases, invoice not fully paid")
+        self.assertEqual(cards["revenue_paid"]["hint"], "2 purchases")
+        Purchase = self.env["isp.purchase"]
+        self.assertEqual(
+            Purchase.search(cards["revenue_paid"]["action"]["domain"]), self.paid | self.to_invoice
+        )
+        self.assertEqual(
+            Purchase.search(cards["revenue_unpaid"]["action"]["domain"]), self.unpaid | self.partial
+        )
+        # the chart: today's hour holds both parts
+        chart = self._revenue_section("today")["chart"]
+        self.assertEqual(sum(p["paid"] for p in chart["points"]), 2000)
+        self.assertEqual(sum(p["unpaid"] for p in chart["points"]), 31000)
+        month = self._revenue_section("30d")["chart"]["points"][-1]
+        self.assertEqual((month["paid"], month["unpaid"]), (2000, 31000))
+
+    def test_paying_an_invoice_moves_its_revenue_to_paid(self):
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=self.unpaid.invoice_id.ids
+        ).create({"journal_id": self.journal.id})._create_payments()
+        cards = self._cards({"period": "today"})
+        self.assertEqual(self._amount(cards["revenue_paid"]), 8000)
+        self.assertEqual(self._amount(cards["revenue_unpaid"]), 25000)
+        self.assertEqual(self._amount(cards["revenue"]), 33000)
+
+    def test_isp_user_without_invoicing_sees_the_split(self):
+        """The split needs no right on invoices: an ISP user who is no accountant gets it."""
+        user = self.env["res.users"].create(
+            {
+                "name": "ISP clerk (revenue)",
+                "login": "isp_clerk_revenue",
+                "group_ids": [Command.set([self.env.ref("isp_billing.group_isp_user").id])],
+                "company_id": self.company.id,
+                "company_ids": [Command.set(self.company.ids)],
+                "tz": TZ,
+            }
+        )
+        self.assertFalse(self.env["account.move"].with_user(user).has_access("read"))
+        data = self.Dashboard.with_user(user).get_dashboard_data({"period": "today"})
+        cards = {c["key"]: c for s in data["sections"] for c in s["cards"]}
+        self.assertEqual(self._amount(cards["revenue_unpaid"]), 31000)
+        purchases = self.env["isp.purchase"].with_user(user)
+        self.assertEqual(len(purchases.search(cards["revenue_unpaid"]["action"]["domain"])), 2)
 
 
 @tagged("post_install", "-at_install")
@@ -432,5 +626,10 @@ class TestDashboardVouchers(IspDashboardCase):
         self.assertEqual(cards["vouchers_available"]["value"], 2)
         action = cards["vouchers_available"]["action"]
         self.assertEqual(self.env["isp.voucher"].search(action["domain"]), batch.voucher_ids[1:])
-        # the redemption is revenue of today, from a voucher
-        self.assertEqual(self._amount(cards["revenue_today"]), 1000)
+        action = cards["vouchers_redeemed"]["action"]
+        self.assertEqual(self.env["isp.voucher"].search(action["domain"]), batch.voucher_ids[0])
+        # the redemption is revenue of today, from a voucher (prepaid: paid)
+        today = self._cards({"period": "today"})
+        self.assertEqual(self._amount(today["revenue"]), 1000)
+        self.assertEqual(self._amount(today["revenue_paid"]), 1000)
+        self.assertEqual(today["vouchers_redeemed"]["value"], 1)

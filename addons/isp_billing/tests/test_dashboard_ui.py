@@ -1,29 +1,14 @@
-import base64
-import contextlib
-import os
 from datetime import timedelta
-from pathlib import Path
-from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import ChromeBrowser
 from odoo.tools import SQL
 
-# Debian's odoo-19 package leaves out mail's selfie_segmentation.js (video-call background
-# blur, not free software), so every backend page logs that its content is missing. That
-# console error, and only it, is not a failure of ours: it is logged as a warning instead.
-PACKAGING_ERROR = "Could not get content for mail/static/lib/selfie_segmentation/"
-
-
-# Screenshots of the dashboard as a test artifact (git-ignored); ISP_ARTIFACTS overrides.
-ARTIFACTS = Path(
-    os.environ.get("ISP_ARTIFACTS") or Path(__file__).resolve().parents[3] / "artifacts"
-)
+from .browser import ChromiumMixin
 
 
 @tagged("post_install", "-at_install")
-class TestDashboardUi(HttpCase):
+class TestDashboardUi(ChromiumMixin, HttpCase):
     """The dashboard in headless Chromium: it loads without a JavaScript error (any
     console error fails the test), is the ISP app's landing screen, and its figures open
     their lists."""
@@ -34,6 +19,7 @@ class TestDashboardUi(HttpCase):
         cls.company = cls.env["res.company"].create(
             {"name": "Dashboard Tour ISP", "country_id": cls.env.ref("base.tz").id}
         )
+        cls.env["account.chart.template"].try_loading("tz", cls.company, install_demo=False)
         cls.user = cls.env["res.users"].create(
             {
                 "name": "Dashboard tour manager",
@@ -105,57 +91,75 @@ class TestDashboardUi(HttpCase):
                 )
             )
 
-    @contextlib.contextmanager
-    def _chromium(self, screenshot=None):
-        """Chromium that takes the known packaging error for a warning and keeps a
-        screenshot of the page as it is at the end of the test (``screenshot``: a file name
-        under artifacts/)."""
-        original_console, original_stop = ChromeBrowser._handle_console, ChromeBrowser.stop
-        shots = []
-
-        def handle_console(browser, type, args=None, stackTrace=None, **kw):  # noqa: A002
-            if type == "error" and args and PACKAGING_ERROR in str(args[0].get("value", "")):
-                type = "warning"  # noqa: A001
-            return original_console(browser, type, args, stackTrace, **kw)
-
-        def stop(browser):
-            if screenshot:
-                future = browser._websocket_send("Page.captureScreenshot", with_future=True)
-                if future:
-                    shots.append(future.result(timeout=10)["data"])
-            return original_stop(browser)
-
-        try:
-            with (
-                patch.object(ChromeBrowser, "_handle_console", handle_console),
-                patch.object(ChromeBrowser, "stop", stop),
-            ):
-                yield
-        finally:
-            if shots:  # also when the test failed: the page as it was then
-                ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                (ARTIFACTS / screenshot).write_bytes(base64.b64decode(shots[0]))
-        if screenshot:
-            self.assertTrue(shots, "a screenshot was taken")
-            self.assertGreater((ARTIFACTS / screenshot).stat().st_size, 10_000)
+        # sold on credit today: its invoice is not paid yet
+        debtor = env["res.partner"].create(
+            {
+                "name": "Tour debtor",
+                "phone": "+255712345609",
+                "is_isp_customer": True,
+                "company_id": cls.company.id,
+            }
+        )
+        env["isp.purchase"]._fulfil(debtor, bundle, "manual", "TOUR-CREDIT")
 
     def test_dashboard_loads_without_errors(self):
         ready = (
-            "!!(document.querySelector('.o_isp_dashboard .o_isp_card_revenue_today')"
+            "!!(document.querySelector('.o_isp_dashboard .o_isp_card_revenue')"
             " && document.querySelector('.o_isp_dashboard .o_isp_last_customers tbody tr')"
             " && document.querySelector('.o_isp_dashboard .o_isp_card_churned'))"
         )
         code = """
-            const cards = document.querySelectorAll('.o_isp_dashboard .o_isp_card');
-            const active = document.querySelector(
-                '.o_isp_card_active_subscriptions .o_isp_card_value');
-            const revenue = document.querySelector('.o_isp_card_revenue_today .o_isp_card_value');
+            const text = (selector) => document.querySelector(selector)?.textContent.trim();
+            const cards = [...document.querySelectorAll('.o_isp_dashboard .o_isp_card')];
+            const windowless = cards.filter((card) => !card.querySelector('.o_isp_card_window'));
+            const chart = '.o_isp_dashboard .o_isp_revenue_chart';
+            const errors = [];
             if (cards.length < 15) {
-                console.error(`only ${cards.length} figures on the dashboard`);
-            } else if (active.textContent.trim() !== '2') {
-                console.error(`active users: ${active.textContent}`);
-            } else if (!revenue.textContent.includes('7,000')) {
-                console.error(`revenue today: ${revenue.textContent}`);
+                errors.push(`only ${cards.length} figures on the dashboard`);
+            }
+            if (windowless.length) {
+                const keys = windowless.map((card) => card.dataset.key);
+                errors.push(`figures without their window: ${keys}`);
+            }
+            const active = text('.o_isp_card_active_subscriptions .o_isp_card_value');
+            if (active !== '3') {
+                errors.push(`active users: ${active}`);
+            }
+            const revenue = text('.o_isp_card_revenue .o_isp_card_value') || '';
+            const paid = text('.o_isp_card_revenue_paid .o_isp_card_value') || '';
+            const unpaid = text('.o_isp_card_revenue_unpaid .o_isp_card_value') || '';
+            if (!revenue.includes('10,500') || !paid.includes('7,000')
+                    || !unpaid.includes('3,500')) {
+                errors.push(`revenue ${revenue}, paid ${paid}, unpaid ${unpaid}`);
+            }
+            if (text('.o_isp_card_revenue .o_isp_card_window') !== 'last 30 days') {
+                errors.push(`revenue window: ${text('.o_isp_card_revenue .o_isp_card_window')}`);
+            }
+            const title = text(`${chart} .o_isp_chart_title`) || '';
+            if (!title.startsWith('Revenue per day, last 30 days')) {
+                errors.push(`chart title: ${title}`);
+            }
+            if (text(`${chart} .o_isp_chart_xtitle`) !== 'Day'
+                    || !(text(`${chart} .o_isp_chart_ytitle`) || '').startsWith('Revenue (')) {
+                errors.push('the chart axes have no titles');
+            }
+            if (text(`${chart} .o_isp_legend_paid`) !== 'Paid'
+                    || text(`${chart} .o_isp_legend_unpaid`) !== 'Unpaid') {
+                errors.push('the chart has no legend');
+            }
+            const bars = document.querySelectorAll(`${chart} .o_isp_chart_bar`);
+            const today = bars[bars.length - 1];
+            const height = (rect) => parseFloat(today.querySelector(rect).getAttribute('height'));
+            if (bars.length !== 30 || !(height('.o_isp_chart_paid') > height('.o_isp_chart_unpaid'))
+                    || !(height('.o_isp_chart_unpaid') > 0)) {
+                errors.push(`chart bars: ${bars.length}`);
+            }
+            if (document.querySelectorAll(`${chart} .o_isp_chart_tick`).length !== 3
+                    || !document.querySelectorAll(`${chart} .o_isp_chart_xlabel`).length) {
+                errors.push('the chart axes have no scale');
+            }
+            if (errors.length) {
+                console.error(errors.join('; '));
             } else {
                 console.log('test successful');
             }

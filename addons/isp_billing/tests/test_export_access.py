@@ -7,9 +7,9 @@ from .common import IspBillingCase
 
 @tagged("post_install", "-at_install")
 class TestExportAccess(HttpCase, IspBillingCase):
-    """Voucher exports (cash), revenue workbooks and the grant / sale wizard are transient
-    records: their creator reads them, nobody else, of another company or of the same one;
-    their files at /web/content likewise."""
+    """Voucher exports (cash) and revenue workbooks are transient records: their creator
+    reads them, nobody else, of another company or of the same one; their files at
+    /web/content likewise."""
 
     @classmethod
     def setUpClass(cls):
@@ -31,13 +31,6 @@ class TestExportAccess(HttpCase, IspBillingCase):
         revenue = env_a["isp.revenue.export"].create({})
         cls.revenue_url = revenue.action_export()["url"]
         cls.revenue_export = revenue
-        cls.fulfil = env_a["isp.manual.fulfil"].create(
-            {
-                "partner_id": cls._customer("0712000111").id,
-                "bundle_id": cls.daily.id,
-                "invoice": False,
-            }
-        )
 
     @classmethod
     def _user(cls, login, company, group):
@@ -54,7 +47,6 @@ class TestExportAccess(HttpCase, IspBillingCase):
         return (
             ("isp.voucher.export", self.voucher_export, "data"),
             ("isp.revenue.export", self.revenue_export, "file"),
-            ("isp.manual.fulfil", self.fulfil, "partner_id"),
         )
 
     def test_only_the_creator_lists_and_reads(self):

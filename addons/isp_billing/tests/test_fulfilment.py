@@ -187,15 +187,17 @@ class TestFulfilment(IspBillingCase):
         self.assertEqual(purchase.invoice_id.payment_state, "paid")
 
     def test_manual_wizard_goes_through_fulfilment(self):
-        wizard = self.env["isp.manual.fulfil"].create(
+        sale = self.env["isp.counter.sale"].create(
             {
-                "partner_id": self.customer.id,
+                "phone": self.customer.phone,
                 "bundle_id": self.weekly.id,
-                "journal_id": self.journal.id,
+                "payment_method": "mobile_money",
+                "mobile_journal": str(self.journal.id),
+                "receipt_code": "QWE1234RTY",
             }
         )
-        action = wizard.action_confirm()
-        sub = self.env["isp.subscription"].browse(action["res_id"])
+        sale.action_confirm()
+        sub = sale.subscription_id
         self.assertEqual(sub.state, "active")
         self.assertEqual(sub.source, "manual")
         self.assertTrue(sub.source_reference.startswith("MAN/"))

@@ -2,21 +2,20 @@ import base64
 import csv
 import io
 import re
-import shutil
 from datetime import timedelta
 from unittest.mock import patch
 
 import openpyxl
+from PIL import Image
 from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
-from odoo.tools.pdf import PdfFileReader
 
 from odoo.addons.isp_billing.exceptions import IspVoucherRefused
-from odoo.addons.isp_billing.models import isp_voucher_code
+from odoo.addons.isp_billing.models import isp_voucher_code, isp_voucher_qr
 
 from .common import IspBillingCase
 
@@ -559,46 +558,46 @@ class TestVoucherExports(VoucherCase):
         self.assertIn(payload[:40], [c.value for c in cells])
 
     def test_cards_render_one_card_per_available_code(self):
+        """Layouts, contents and PDFs of the cards: test_voucher_cards.py."""
         self.batch.voucher_ids[0].action_void()
-        action = self.batch.action_print_cards_a4()
+        self.batch.card_layout = "a4_30"
+        action = self.batch.action_print_cards()
         vouchers = self.env["isp.voucher"].browse(action["context"]["active_ids"])
         self.assertEqual(len(vouchers), 19, "void codes are not printed")
         html = (
             self.env["ir.actions.report"]
-            ._render_qweb_html("isp_billing.isp_voucher_report_cards_a4", vouchers.ids)[0]
+            ._render_qweb_html(action["report_name"], vouchers.ids)[0]
             .decode()
         )
         self.assertEqual(html.count('class="o_isp_voucher_card"'), 19)
-        self.assertEqual(html.count('class="page o_isp_voucher_page"'), 2, "18 cards a page")
         for voucher in vouchers:
             self.assertIn(voucher.code, html)
-        qr_codes = re.findall(
-            r'<img style="[^"]*" alt="Barcode ([^"]+)" src="data:image/png;base64,', html
-        )
-        self.assertEqual(qr_codes, [v._captive_url() for v in vouchers], "a QR code per card")
-        self.assertIn("My Company", html)
+        qr_codes = re.findall(r'<img alt="QR code" src="(data:image/png;base64,[^"]+)"', html)
+        self.assertEqual(qr_codes, [v._card_qr_src() for v in vouchers], "a QR code per card")
         self.assertIn(f"{vouchers[0].get_base_url()}/hotspot?voucher=", vouchers[0]._captive_url())
-        roll = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("isp_billing.isp_voucher_report_cards_58mm", vouchers[:3].ids)[0]
-            .decode()
-        )
-        self.assertEqual(roll.count('o_isp_voucher_roll o_isp_voucher_roll_58"'), 3)
 
-    def test_pdf_page_count(self):
-        if not shutil.which("wkhtmltopdf"):
-            self.skipTest("wkhtmltopdf is not installed")
-        Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
-        vouchers = self._batch("PDF", 40, bundle=self.daily).voucher_ids
-        expected = {
-            "isp_billing.isp_voucher_report_cards_a4": (3, 595),  # 18 a page; A4 width in pt
-            "isp_billing.isp_voucher_report_cards_80mm": (40, 227),  # one card a page
-            "isp_billing.isp_voucher_report_cards_58mm": (40, 164),
-        }
-        for report, (pages, width) in expected.items():
-            with mute_logger("odoo.addons.base.models.ir_actions_report"):
-                pdf, kind = Report._render_qweb_pdf(report, vouchers.ids)
-            self.assertEqual(kind, "pdf")
-            reader = PdfFileReader(io.BytesIO(pdf))
-            self.assertEqual(len(reader.pages), pages, report)
-            self.assertEqual(round(float(reader.pages[0].mediabox.width)), width, report)
+    def test_qr_code_image(self):
+        """The card's QR code: black modules on a transparent background, QR_SCALE pixels a
+        module, with the three finder patterns of a QR code in its corners."""
+        url = self.batch.voucher_ids[0]._captive_url()
+        image = Image.open(io.BytesIO(isp_voucher_qr.qr_png(url)))
+        side = image.size[0] // isp_voucher_qr.QR_SCALE
+        self.assertEqual(image.size[0], image.size[1])
+        self.assertEqual((side - 2 * isp_voucher_qr.QR_BORDER - 17) % 4, 0, "a QR version size")
+        alpha = image.getchannel("A")
+
+        def dark(row, col):
+            scale = isp_voucher_qr.QR_SCALE
+            return alpha.getpixel((col * scale + 1, row * scale + 1)) == 255
+
+        border, last = isp_voucher_qr.QR_BORDER, side - isp_voucher_qr.QR_BORDER - 7
+        for top, left in ((border, border), (border, last), (last, border)):
+            ring = [dark(top + i, left) for i in range(7)] + [dark(top, left + i) for i in range(7)]
+            self.assertTrue(all(ring), "finder pattern ring")
+            self.assertFalse(dark(top + 1, left + 1), "finder pattern gap")
+            self.assertTrue(dark(top + 3, left + 3), "finder pattern centre")
+        self.assertFalse(dark(0, 0), "quiet zone")
+        self.assertEqual(
+            {image.convert("RGBA").getpixel((x, x))[:3] for x in range(0, image.size[0], 7)},
+            {(0, 0, 0)},
+        )

@@ -111,6 +111,9 @@ class IspHotspotPage(http.Controller):
             qcontext["partner"] = signed_in_partner(company)
             if params.get("error"):
                 qcontext.setdefault("router_error", params["error"])
+            qcontext.setdefault(
+                "lapsed", hotspot._lapsed_message(company, qcontext["partner"], params)
+            )
         return request.render("isp_hotspot.page", qcontext, status=status)
 
     def _redirect(self, page, path, **extra):
@@ -326,6 +329,26 @@ class IspHotspotPage(http.Controller):
             return self._redirect(page, "/hotspot")
         try:
             page.hotspot._remove_device(partner, device_mac)
+        except UserError as error:
+            return self._render(
+                page,
+                "status",
+                status=400,
+                partner=partner,
+                customer=page.hotspot._customer_status(partner),
+                error=error.args[0],
+            )
+        return self._redirect(page, "/hotspot/status")
+
+    @page_route("/hotspot/device/rename")
+    def device_rename(self, device_mac=None, device_name=None, **kw):
+        """Name one of the signed-in customer's own devices (POST, CSRF token checked)."""
+        page = self._setup(kw)
+        partner = signed_in_partner(page.company)
+        if not partner:
+            return self._redirect(page, "/hotspot")
+        try:
+            page.hotspot._rename_device(partner, device_mac, typed(device_name))
         except UserError as error:
             return self._render(
                 page,

@@ -13,4 +13,5 @@ from . import payment_method
 from . import product_template
 from . import res_company
 from . import res_config_settings
+from . import website
 from . import ir_http

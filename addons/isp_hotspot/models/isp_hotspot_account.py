@@ -1,5 +1,7 @@
 """The signed-in customer: sign-in by SMS code, access of a device, status and devices."""
 
+import re
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -62,7 +64,11 @@ class IspHotspotAccount(models.AbstractModel):
             }.get(reason, self.env._("You have no active bundle. Buy one to connect."))
             Log._log(False, reason, partner, mac=mac, ip=ip, message=message)
             return {"granted": False, "reason": reason, "message": message}
-        if subscription.data_cap_mb and subscription.data_used_mb >= subscription.data_cap_mb:
+        if (
+            subscription.data_cap_mb
+            and subscription.data_used_mb >= subscription.data_cap_mb
+            and not subscription.fair_use_active  # slowed down after the cap, not cut off
+        ):
             message = self.env._("You have used all the data of your bundle.")
             Log._log(False, "data_cap", partner, mac=mac, ip=ip, message=message)
             return {"granted": False, "reason": "data_cap", "message": message}
@@ -90,6 +96,9 @@ class IspHotspotAccount(models.AbstractModel):
             "data_cap_mb": active.data_cap_mb if active else 0,
             "data_used_mb": active.data_used_mb if active else 0.0,
             "data_left_mb": active.data_left_mb if active else 0.0,
+            "slowed": bool(active.fair_use_active),
+            # no active bundle: how the latest one ended ('expired', 'suspended' or None)
+            "lapsed": None if active else self._lapsed_state(subscriptions[:1]),
             "device_limit": partner._isp_effective_device_limit(),
             "subscriptions": [
                 {
@@ -104,11 +113,47 @@ class IspHotspotAccount(models.AbstractModel):
         }
 
     @api.model
+    def _lapsed_state(self, subscription):
+        return subscription.state if subscription.state in ("expired", "suspended") else None
+
+    @api.model
+    def _lapsed_message(self, company, partner, params):
+        """ "Your bundle has expired" for the buy page, or False: when the router's hand-off
+        says the login reached its limit ($(error)), when the signed-in customer's latest
+        hotspot bundle lapsed, or when the device the router names ($(mac)) is registered
+        to a customer whose latest hotspot bundle lapsed. Generic text only: nothing tells
+        whose device it is."""
+        error = params.get("error") or ""
+        if re.search(r"reached (uptime|traffic) limit", error):
+            return self.env._("Your bundle has expired — buy a new one to reconnect.")
+        if not partner and params.get("mac"):
+            devices = (
+                self.env["isp.device"]
+                .sudo()
+                .search([("mac", "=", params["mac"]), ("company_id", "=", company.id)])
+            )
+            partners = devices.partner_id
+            # a device several customers registered tells nothing
+            partner = partners if len(partners) == 1 else partner
+        if not partner:
+            return False
+        subscriptions = partner.sudo().isp_subscription_ids.filtered(
+            lambda s: s.service_type == "hotspot" and s.state != "cancelled"
+        )
+        if subscriptions.filtered(lambda s: s.state == "active"):
+            return False
+        latest = subscriptions.sorted("date_expiry", reverse=True)[:1]
+        return {
+            "expired": self.env._("Your bundle has expired — buy a new one to reconnect."),
+            "suspended": self.env._("Your access is suspended — buy a new bundle, or contact us."),
+        }.get(self._lapsed_state(latest), False)
+
+    @api.model
     def _devices(self, partner):
         return [
             {
                 "mac": device.mac,
-                "name": device.name or "",
+                "name": device.name or device.mac,
                 "type": device.device_type,
                 "randomized_mac": device.is_randomized_mac,
                 "last_seen": fields.Datetime.to_string(device.last_seen)
@@ -117,6 +162,17 @@ class IspHotspotAccount(models.AbstractModel):
             }
             for device in partner.isp_device_ids
         ]
+
+    @api.model
+    def _rename_device(self, partner, mac, name):
+        """The signed-in customer names one of their own devices (found by MAC address among
+        ``partner``'s devices only)."""
+        mac = self._mac(mac, required=True)
+        device = partner.isp_device_ids.filtered(lambda d: d.mac == mac)
+        if not device:
+            raise UserError(self.env._("This device is not registered on your account."))
+        device._isp_rename(name)
+        return device
 
     @api.model
     def _remove_device(self, partner, mac):

@@ -64,6 +64,8 @@ class IspHotspotPayment(models.AbstractModel):
                     "isp_bundle_id": bundle.id,
                     "isp_hotspot_mac": mac,
                     "isp_hotspot_ip": ip,
+                    # the page's language: the payer's once the payment makes them a customer
+                    "isp_hotspot_lang": self.env.lang,
                 }
             )
             tx._isp_hotspot_push(e164, client_ip=client_ip)

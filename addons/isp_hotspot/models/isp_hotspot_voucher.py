@@ -76,6 +76,10 @@ class IspHotspotVoucher(models.AbstractModel):
         existing = self._customer(company, e164)
         owner_proven = not existing or existing == signed_in
         Voucher = self.env["isp.voucher"].with_company(company)
+        if owner_proven:
+            # the page's language is the customer's (res.partner._isp_find_or_create_customer);
+            # not when crediting someone else's number
+            Voucher = Voucher.with_context(isp_customer_lang=self.env.lang)
         refusal = None
         with self.env.cr.savepoint():
             try:

@@ -16,6 +16,23 @@ class PaymentTransaction(models.Model):
 
     isp_hotspot_mac = fields.Char(string="Hotspot Device MAC", readonly=True)
     isp_hotspot_ip = fields.Char(string="Hotspot Device Address", readonly=True)
+    isp_hotspot_lang = fields.Char(
+        string="Hotspot Page Language",
+        readonly=True,
+        help="The language of the captive page (or API request) the payment started on: the "
+        "payer's language once the payment makes them a customer (res.partner._isp_adopt_lang).",
+    )
+
+    def _isp_customer_partner(self):
+        """Override of isp_billing: the payer speaks the language of the page they paid on
+        (a new customer gets it; a found one adopts it as ``_isp_adopt_lang`` decides), so
+        that the confirmation SMS is in it."""
+        lang = self.isp_hotspot_lang
+        tx = self.with_context(isp_customer_lang=lang) if lang else self
+        partner = super(PaymentTransaction, tx)._isp_customer_partner().with_env(self.env)
+        if lang and partner.is_isp_customer:
+            partner._isp_adopt_lang(lang)
+        return partner
 
     def _isp_hotspot_token_signature(self, issued):
         return hmac(self.env(su=True), "isp-hotspot-status", f"{self.reference}:{issued}")

@@ -5,3 +5,6 @@ from . import test_voucher
 from . import test_openapi_fuzz
 from . import test_security
 from . import test_router_login_address
+from . import test_lapsed
+from . import test_page_devices
+from . import test_operator_website

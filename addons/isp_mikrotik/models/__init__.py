@@ -7,6 +7,7 @@ from . import isp_router_setup
 from . import isp_router_health
 from . import isp_router_job
 from . import isp_router_reconciler
+from . import isp_router_reconciler_import
 from . import isp_router_session
 from . import isp_subscription
 from . import isp_purchase

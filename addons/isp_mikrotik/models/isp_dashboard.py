@@ -34,6 +34,7 @@ class IspDashboard(models.AbstractModel):
                     [*companies, ("state", "=", "online")],
                 ),
                 tone="success",
+                window=self._now_label(),
             ),
             self._card(
                 "routers_offline",
@@ -46,6 +47,7 @@ class IspDashboard(models.AbstractModel):
                 ),
                 tone="danger",
                 hint=self.env._("unreachable or refusing the login"),
+                window=self._now_label(),
             ),
             self._card(
                 "routers_unknown",
@@ -57,6 +59,7 @@ class IspDashboard(models.AbstractModel):
                     [*companies, ("state", "=", "unknown")],
                 ),
                 tone="muted",
+                window=self._now_label(),
             ),
             self._card(
                 "routers_sync_error",
@@ -68,6 +71,7 @@ class IspDashboard(models.AbstractModel):
                     [*companies, ("sync_state", "=", "error")],
                 ),
                 tone="warning",
+                window=self._now_label(),
             ),
         ]
         Job = self.env["isp.router.job"]
@@ -79,6 +83,7 @@ class IspDashboard(models.AbstractModel):
                     self.env._("Sync jobs waiting"),
                     Job.search_count(pending),
                     self._action(self.env._("Router sync jobs waiting"), "isp.router.job", pending),
+                    window=self._now_label(),
                 )
             )
         return {"key": "routers", "title": self.env._("Routers"), "sequence": 70, "cards": cards}

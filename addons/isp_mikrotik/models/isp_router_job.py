@@ -51,6 +51,7 @@ class IspRouterJob(models.Model):
             ("periodic", "Periodic Reconciliation"),
             ("manual", "Manual"),
             ("retry", "Retry of a Failed Object"),
+            ("fair_use", "Data Cap Reached (Fair Use)"),
         ],
         readonly=True,
     )

@@ -182,9 +182,11 @@ class IspRouterSession(models.Model):
         seen |= self.create(new_vals)
         (self.browse([s.id for s in existing.values()]).exists() - seen).unlink()
         self._update_devices(devices, now)
-        capped = self._add_usage(usage)
+        capped, slowed = self._add_usage(usage)
         if capped:
             self._enforce_caps(router, client, capped)
+        if slowed:
+            self._slow_down(router, client, slowed)
         return len(rows)
 
     @api.model
@@ -225,19 +227,53 @@ class IspRouterSession(models.Model):
 
     @api.model
     def _add_usage(self, usage):
-        """Add bytes used to each subscription; return the active ones now over their cap."""
-        capped = self.env["isp.subscription"].sudo()
+        """Add bytes used to each subscription (isp_billing's ``_data_usage_changed`` hook
+        told). Returns (the active ones now over their cap, the fair-use ones that crossed
+        it in this poll: slowed down instead)."""
+        Subscription = self.env["isp.subscription"].sudo()
+        capped = slowed = Subscription
+        previous = {}
         for subscription, used_bytes in usage.items():
             if not subscription or used_bytes <= 0:
                 continue
-            subscription.data_used_mb = subscription.data_used_mb + used_bytes / routeros.MIB
-            if (
+            previous[subscription.id] = before = subscription.data_used_mb
+            subscription.data_used_mb = before + used_bytes / routeros.MIB
+            if not (
                 subscription.state == "active"
                 and subscription.data_cap_mb
                 and subscription.data_used_mb >= subscription.data_cap_mb
             ):
+                continue
+            if subscription.fair_use_active:
+                if before < subscription.data_cap_mb:
+                    slowed |= subscription
+            else:
                 capped |= subscription
-        return capped
+        if previous:
+            Subscription.browse(list(previous))._data_usage_changed(previous)
+        return capped, slowed
+
+    @api.model
+    def _slow_down(self, router, client, subscriptions):
+        """Fair use: the data cap of these subscriptions is reached, their bundles slow them
+        down instead of cutting them off. This router moves their users to the fair-use
+        profile now (sessions dropped so the slower rate applies); the other routers are
+        queued."""
+        body = self.env._("Data cap reached: slowed down to the bundle's fair-use speed.")
+        subscriptions._message_log_batch(bodies=dict.fromkeys(subscriptions.ids, body))
+        routers = self.env["isp.router"].search(
+            [("company_id", "=", router.company_id.id), ("id", "!=", router.id)]
+        )
+        if routers:
+            self.env["isp.router.job"].sudo()._enqueue(
+                subscriptions, reason="fair_use", routers=routers
+            )
+        result = self.env["isp.router.reconciler"]._sync(router, client, subscriptions)
+        if result.errors:
+            # refused here: this router retries through its queue
+            self.env["isp.router.job"].sudo()._enqueue(
+                subscriptions, reason="retry", routers=router
+            )
 
     @api.model
     def _enforce_caps(self, router, client, subscriptions):

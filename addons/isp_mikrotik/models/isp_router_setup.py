@@ -48,6 +48,14 @@ def local_host(host):
         return False
 
 
+# The pay page of unpaid PPPoE customers: the web proxy's port their web traffic is sent to
+# (only this port's requests are redirected) and the firewall address list of the hosts they
+# may reach (Odoo, the payment pages).
+UNPAID_PROXY_PORT = 8089
+PORTAL_LIST = "isp-portal"
+UNPAID_TAG = "isp-billing:unpaid"
+
+
 def hash_setup_token(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -55,6 +63,16 @@ def hash_setup_token(token):
 class IspRouter(models.Model):
     _inherit = "isp.router"  # pylint: disable=consider-merging-classes-inherited
 
+    unpaid_redirect = fields.Boolean(
+        string="Pay Page for Unpaid PPPoE",
+        tracking=True,
+        help="Expired or suspended PPPoE customers stay connected in the restricted PPP "
+        "profile isp-unpaid (instead of being disabled or removed): they reach only DNS, "
+        "this Odoo and the payment pages, and every web page they open leads to the "
+        "customer portal, where they can pay. Needs the set-up script run again after "
+        "turning it on: the profile, its address list, the firewall rules and the web-proxy "
+        "redirect are made by the script (until then the secrets are disabled as before).",
+    )
     setup_warning = fields.Char(
         compute="_compute_setup_warning",
         help="Why the set-up script would not work from this Odoo (its base URL).",
@@ -304,6 +322,7 @@ class IspRouter(models.Model):
             "#   trial, are turned off: add them back if you use them);",
             f"# - walled-garden entries with the comment {tag} (replaced) and walled-garden/ip",
             "#   entries for the same hosts (added when missing, never removed).",
+            *self._unpaid_summary(),
             "",
             "# API user for Odoo (API, read and write only)",
             f":if ([:len [/user group find name={tag}]] = 0) do={{ "
@@ -353,4 +372,97 @@ class IspRouter(models.Model):
                 f":if ([:len [/ip hotspot walled-garden ip find dst-host={host}]] = 0) do={{ "
                 f"/ip hotspot walled-garden ip add dst-host={host} action=accept }}",
             ]
+        lines += self._unpaid_lines(hosts)
         return "\n".join(lines) + "\n"
+
+    def _unpaid_enabled(self):
+        self.ensure_one()
+        return bool(self.service_pppoe and self.unpaid_redirect)
+
+    def _unpaid_summary(self):
+        """What the pay-page part of the set-up script changes, for its header."""
+        if not self._unpaid_enabled():
+            return []
+        unpaid, tag = ros_quote(routeros.UNPAID_PROFILE), ros_quote(UNPAID_TAG)
+        return [
+            f"# - the PPP profile {unpaid} (added when missing; its address-list set to",
+            f"#   {unpaid}): Odoo moves unpaid PPPoE customers' secrets into it;",
+            f"# - firewall address-list entries of the list {ros_quote(PORTAL_LIST)} with the "
+            f"comment {tag}",
+            f"#   (replaced), and firewall filter and NAT rules with the comment {tag} (replaced,",
+            f"#   put first): the list {unpaid} reaches DNS and those hosts only, its web pages",
+            f"#   (http) go to the web proxy on port {UNPAID_PROXY_PORT};",
+            f"# - the web proxy: enabled on port {UNPAID_PROXY_PORT} when it is off (when it is "
+            "on, left",
+            f"#   alone: add port {UNPAID_PROXY_PORT} to its ports), and its access rules with "
+            f"the comment {tag}",
+            "#   (replaced): they redirect to the customer portal (RouterOS 7 syntax; on",
+            "#   RouterOS 6 use action=deny redirect-to=<the same URL>).",
+        ]
+
+    def _unpaid_lines(self, hosts):
+        """The pay page for unpaid PPPoE customers: the restricted PPP profile, its address
+        list's firewall rules (DNS and the walled-garden hosts only) and the web-proxy
+        redirect of their web pages to the customer portal. RouterOS has these menus and
+        properties (profile address-list, firewall, proxy), but the suite's reference does
+        not: they are written here, for the operator to run, never over the API."""
+        if not self._unpaid_enabled():
+            return []
+        unpaid = ros_quote(routeros.UNPAID_PROFILE)
+        portal = ros_quote(PORTAL_LIST)
+        tag = ros_quote(UNPAID_TAG)
+        port = int(UNPAID_PROXY_PORT)
+        pay_url = ros_quote(f"{self.get_base_url().rstrip('/')}/my/subscriptions")
+
+        def first(menu, rule, where=" dynamic=no"):
+            # put before the first static rule (dynamic ones, e.g. the hotspot's, stay first)
+            return (
+                f":if ([:len [{menu} find{where}]] = 0) do={{ {menu} add {rule} }} "
+                f"else={{ {menu} add {rule} place-before=[:pick [{menu} find{where}] 0] }}"
+            )
+
+        filters = [  # in their final order
+            f"chain=forward src-address-list={unpaid} protocol=udp dst-port=53 action=accept "
+            f"comment={tag}",
+            f"chain=forward src-address-list={unpaid} protocol=tcp dst-port=53 action=accept "
+            f"comment={tag}",
+            f"chain=forward src-address-list={unpaid} dst-address-list={portal} action=accept "
+            f"comment={tag}",
+            f"chain=forward src-address-list={unpaid} action=drop comment={tag}",
+            f"chain=input src-address-list={unpaid} protocol=tcp dst-port={port} "
+            f"action=accept comment={tag}",
+        ]
+        lines = [
+            "",
+            "# Pay page for unpaid PPPoE customers (expired or suspended): Odoo moves their",
+            f"# secrets to the PPP profile {unpaid}; they reach DNS, Odoo and the payment pages",
+            "# only, and every web page (http) they open leads to the customer portal.",
+            f":if ([:len [/ppp profile find name={unpaid}]] = 0) do={{ "
+            f"/ppp profile add name={unpaid} }}",
+            f"/ppp profile set [find name={unpaid}] address-list={unpaid}",
+            f"/ip firewall address-list remove [find list={portal} comment={tag}]",
+        ]
+        lines += [
+            f"/ip firewall address-list add list={portal} address={ros_quote(host)} comment={tag}"
+            for host in hosts
+        ]
+        lines += [
+            f"/ip firewall filter remove [find comment={tag}]",
+            *(first("/ip firewall filter", rule) for rule in reversed(filters)),
+            f"/ip firewall nat remove [find comment={tag}]",
+            first(
+                "/ip firewall nat",
+                f"chain=dstnat src-address-list={unpaid} dst-address-list=!{PORTAL_LIST} "
+                f"protocol=tcp dst-port=80 action=redirect to-ports={port} comment={tag}",
+            ),
+            f":if ([/ip proxy get enabled]) do={{ :log warning "
+            f'"ISP Billing: the web proxy is in use: add port {port} to its ports for the pay '
+            f'page" }} else={{ /ip proxy set enabled=yes port={port} }}',
+            f"/ip proxy access remove [find comment={tag}]",
+            first(
+                "/ip proxy access",
+                f"local-port={port} action=redirect action-data={pay_url} comment={tag}",
+                where="",
+            ),
+        ]
+        return lines

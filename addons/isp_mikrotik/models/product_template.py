@@ -18,6 +18,13 @@ class ProductTemplate(models.Model):
         "bundle keeps it. The reserved prefix isp-billing-b<bundle id> marks the profiles "
         "the suite manages; router profiles without it are never changed or removed.",
     )
+    isp_mikrotik_source_profile = fields.Char(
+        string="Imported From Profile",
+        copy=False,
+        readonly=True,
+        help="The router profile this bundle was imported from (Import from Router): "
+        "importing again matches it instead of creating a new bundle.",
+    )
     isp_data_cap_action = fields.Selection(
         [("suspend", "Suspend the subscription"), ("expire", "End the subscription")],
         string="When the Data Cap Is Reached",
@@ -61,12 +68,21 @@ class ProductTemplate(models.Model):
         self.ensure_one()
         if not (self.isp_upload_kbps or self.isp_download_kbps):
             return ""
+        return f"{rate_text(self.isp_upload_kbps)}/{rate_text(self.isp_download_kbps)}"
 
-        def fmt(kbps):
-            if not kbps:
-                return "0"
-            if kbps % 1024 == 0:
-                return f"{kbps // 1024}M"
-            return f"{kbps}k"
+    def _isp_mikrotik_fair_use_rate_limit(self):
+        """The rate-limit of the bundle's fair-use profile (after the data cap), or ''."""
+        self.ensure_one()
+        rates = self._isp_fair_use_rates()
+        if not rates:
+            return ""
+        return f"{rate_text(rates[0])}/{rate_text(rates[1])}"
 
-        return f"{fmt(self.isp_upload_kbps)}/{fmt(self.isp_download_kbps)}"
+
+def rate_text(kbps):
+    """kbit/s as RouterOS writes a rate ('2M', '512k', '0' for none)."""
+    if not kbps:
+        return "0"
+    if kbps % 1024 == 0:
+        return f"{kbps // 1024}M"
+    return f"{kbps}k"

@@ -10,3 +10,8 @@ from . import test_dashboard
 from . import test_access
 from . import test_router_destination
 from . import test_setup_injection
+from . import test_unpaid_redirect
+from . import test_fair_use
+from . import test_router_import
+from . import test_router_import_ui
+from . import test_router_port_ui

@@ -5,3 +5,4 @@ from . import test_public_routes
 from . import test_journals
 from . import test_provider_destination
 from . import test_public_exposure
+from . import test_provider_branding

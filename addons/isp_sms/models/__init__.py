@@ -6,5 +6,10 @@ from . import sms_sms
 from . import sms_tracker
 from . import isp_sms_reminder
 from . import isp_subscription
+from . import isp_subscription_usage
 from . import isp_purchase
+from . import isp_counter_sale
 from . import isp_dashboard
+from . import isp_portal_login_attempt
+from . import isp_portal_login_code
+from . import res_users

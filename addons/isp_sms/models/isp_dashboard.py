@@ -5,9 +5,9 @@ FAILED_STATUSES = ["exception", "bounce"]
 
 
 class IspDashboard(models.AbstractModel):
-    """SMS on the ISP dashboard: notifications sent and failed today (the chatter SMS of
-    customers and subscriptions: confirmations, reminders, expiry), the queue, and the
-    customers whose last SMS failed."""
+    """SMS on the ISP dashboard: notifications sent and failed in the dashboard's period
+    (the chatter SMS of customers and subscriptions: confirmations, reminders, expiry), the
+    queue, and the customers whose last SMS failed."""
 
     _inherit = "isp.dashboard"
 
@@ -22,14 +22,15 @@ class IspDashboard(models.AbstractModel):
     @api.model
     def _section_sms(self, ctx):
         Notification = self.env["mail.notification"]
-        today = [
+        period = [
             ("notification_type", "=", "sms"),
-            ("mail_message_id.date", ">=", ctx["today"]),
+            ("mail_message_id.date", ">=", ctx["period_from"]),
             ("mail_message_id.record_company_id", "in", ctx["companies"].ids),
         ]
-        by_status = dict(Notification._read_group(today, ["notification_status"], ["__count"]))
-        sent = [*today, ("notification_status", "in", SENT_STATUSES)]
-        failed = [*today, ("notification_status", "in", FAILED_STATUSES)]
+        by_status = dict(Notification._read_group(period, ["notification_status"], ["__count"]))
+        sent = [*period, ("notification_status", "in", SENT_STATUSES)]
+        failed = [*period, ("notification_status", "in", FAILED_STATUSES)]
+        window = ctx["window"]
         failing_customers = [
             *ctx["company_domain"],
             ("is_isp_customer", "=", True),
@@ -37,18 +38,26 @@ class IspDashboard(models.AbstractModel):
         ]
         cards = [
             self._card(
-                "sms_sent_today",
-                self.env._("SMS sent today"),
+                "sms_sent",
+                self.env._("SMS sent"),
                 sum(by_status.get(status, 0) for status in SENT_STATUSES),
-                self._action(self.env._("SMS sent today"), "mail.notification", sent),
+                self._action(
+                    self.env._("SMS sent (%(window)s)", window=window), "mail.notification", sent
+                ),
                 tone="success",
+                window=window,
             ),
             self._card(
-                "sms_failed_today",
-                self.env._("SMS failed today"),
+                "sms_failed",
+                self.env._("SMS failed"),
                 sum(by_status.get(status, 0) for status in FAILED_STATUSES),
-                self._action(self.env._("SMS failed today"), "mail.notification", failed),
+                self._action(
+                    self.env._("SMS failed (%(window)s)", window=window),
+                    "mail.notification",
+                    failed,
+                ),
                 tone="danger",
+                window=window,
             ),
             self._card(
                 "sms_failing_customers",
@@ -58,6 +67,7 @@ class IspDashboard(models.AbstractModel):
                     self.env._("Customers whose last SMS failed"), "res.partner", failing_customers
                 ),
                 tone="warning",
+                window=self._now_label(),
             ),
         ]
         Sms = self.env["sms.sms"]
@@ -75,6 +85,7 @@ class IspDashboard(models.AbstractModel):
                     self.env._("SMS waiting to be sent"),
                     Sms.search_count(queued),
                     self._action(self.env._("SMS waiting to be sent"), "sms.sms", queued),
+                    window=self._now_label(),
                 )
             )
         return {"key": "sms", "title": self.env._("SMS"), "sequence": 80, "cards": cards}

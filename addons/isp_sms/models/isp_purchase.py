@@ -16,6 +16,15 @@ class IspPurchase(models.Model):
     isp_sms_amount = fields.Char(string="Amount (SMS text)", compute="_compute_isp_sms_texts")
     isp_sms_duration = fields.Char(string="Duration (SMS text)", compute="_compute_isp_sms_texts")
     isp_sms_end = fields.Char(string="Period End (SMS text)", compute="_compute_isp_sms_texts")
+    isp_sms_message_id = fields.Many2one(
+        "mail.message",
+        string="Confirmation SMS",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="The confirmation SMS posted in the subscription's chatter (its notification "
+        "tells whether it is queued, sent or failed).",
+    )
 
     @api.depends("amount", "bundle_id", "date_end", "subscription_id.partner_id.tz")
     @api.depends_context("lang")
@@ -85,4 +94,8 @@ class IspPurchase(models.Model):
             (TEMPLATE_PAYMENT, purchases - vouchers - grants - renewals),
         ):
             subscriptions = self.env["isp.subscription"].concat(*(p.subscription_id for p in group))
-            subscriptions._sms_post(template, render_records=group)
+            messages = subscriptions._sms_post(template, render_records=group)
+            for purchase in group:
+                message = messages.get(purchase.subscription_id.id)
+                if message:
+                    purchase.sudo().isp_sms_message_id = message

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from psycopg2 import errors as pg_errors
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ConcurrencyError
 from odoo.tools import SQL, split_every
 from odoo.tools.misc import format_datetime
@@ -74,7 +74,10 @@ class IspSubscription(models.Model):
     def _state_changed(self, previous_states):
         """Override of isp_billing's hook to queue the SMS of a state change."""
         result = super()._state_changed(previous_states)
-        isp_sms_guard(self, "state change SMS", self._sms_on_state_change, previous_states)
+        # isp_no_state_sms: subscriptions taken over from another system (isp_mikrotik's
+        # import from a router) are no news to their customers
+        if not self.env.context.get("isp_no_state_sms"):
+            isp_sms_guard(self, "state change SMS", self._sms_on_state_change, previous_states)
         return result
 
     def _sms_on_state_change(self, previous_states):
@@ -119,14 +122,17 @@ class IspSubscription(models.Model):
     def _sms_send_credentials(self):
         """Queue the login and password SMS. The password is readable by ISP managers only,
         so this SMS is not copied into the chatter (which every ISP user reads): it goes to
-        the queue directly and the chatter only notes that it was sent."""
+        the queue directly and the chatter notes that it was queued, with the SMS attached
+        to that note as Odoo's SMS notification (``_sms_attach_to_notes``): the note shows
+        whether it was then sent, delivered or failed."""
         with_phone = self.sudo().filtered("partner_id.phone")
         for service, subscriptions in with_phone.grouped("service_type").items():
             template = self._sms_template(TEMPLATE_CREDENTIALS[service])
             if not template:
                 continue
             bodies = template._render_field("body", subscriptions.ids, compute_lang=True)
-            self.env["sms.sms"].sudo().create(
+            sms = self.env["sms.sms"].sudo()
+            sms = sms.create(
                 [
                     {
                         "number": sub.partner_id.phone_sanitized or sub.partner_id.phone,
@@ -137,14 +143,44 @@ class IspSubscription(models.Model):
                     for sub in subscriptions
                 ]
             )
-            subscriptions._message_log_batch(
+            # queued, not sent: the sending is sms's queue cron's, and may fail
+            notes = subscriptions._message_log_batch(
                 bodies={
                     sub.id: self.env._(
-                        "Login credentials sent by SMS to %(number)s.", number=sub.partner_id.phone
+                        "Login credentials SMS queued for %(number)s (its text, with the "
+                        "password, is not copied here).",
+                        number=sub.partner_id.phone,
                     )
                     for sub in subscriptions
                 }
             )
+            subscriptions._sms_attach_to_notes(notes, sms)
+
+    def _sms_attach_to_notes(self, notes, sms):
+        """Attach each SMS of ``sms`` (aligned with ``self``) to the chatter note of
+        ``notes`` (mail.message, one per subscription) that speaks of it, the way sms's
+        ``_notify_thread_by_sms`` attaches an SMS to its message: an SMS notification with
+        a tracker. The gateway's answers and delivery reports then update the notification
+        (queued, sent, delivered, failed and why), which the note shows, without the SMS's
+        text in the chatter."""
+        note_of = {note.res_id: note for note in notes}
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "author_id": note_of[sub.id].author_id.id,
+                    "mail_message_id": note_of[sub.id].id,
+                    "res_partner_id": one.partner_id.id,
+                    "sms_number": one.number,
+                    "notification_type": "sms",
+                    "sms_id_int": one.id,
+                    "sms_tracker_ids": [Command.create({"sms_uuid": one.uuid})],
+                    "is_read": True,
+                    "notification_status": "ready",
+                }
+                for sub, one in zip(self, sms, strict=True)
+                if sub.id in note_of
+            ]
+        )
 
     def _sms_cancel_reminders(self):
         """Cancel reminders not sent yet, queued or waiting for a retry (the customer renewed)."""

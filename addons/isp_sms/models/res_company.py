@@ -26,6 +26,19 @@ class ResCompany(models.Model):
         help="Comma-separated list of days before expiry at which PPPoE customers are reminded.",
     )
 
+    # usage-threshold SMS (isp.subscription._sms_usage_alerts)
+    isp_usage_alert_percent = fields.Integer(
+        string="Data Use Alert (%)",
+        default=80,
+        help="Customers get one SMS per period when they have used this share of their data "
+        "cap (0: no such SMS).",
+    )
+
+    _isp_usage_alert_percent_range = models.Constraint(
+        "CHECK(isp_usage_alert_percent >= 0 AND isp_usage_alert_percent < 100)",
+        "The data use alert is a percentage of the data cap from 1 to 99 (0: off).",
+    )
+
     @api.constrains("isp_reminder_pppoe_days")
     def _check_isp_reminder_pppoe_days(self):
         for company in self:

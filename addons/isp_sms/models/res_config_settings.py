@@ -11,6 +11,9 @@ class ResConfigSettings(models.TransientModel):
     isp_reminder_pppoe_days = fields.Char(
         related="company_id.isp_reminder_pppoe_days", readonly=False
     )
+    isp_usage_alert_percent = fields.Integer(
+        related="company_id.isp_usage_alert_percent", readonly=False
+    )
 
     @api.constrains("isp_reminder_pppoe_days")
     def _check_isp_reminder_pppoe_days(self):

@@ -6,3 +6,5 @@ from . import test_campaign
 from . import test_campaign_reseller
 from . import test_dashboard
 from . import test_gateway_destination
+from . import test_usage_sms
+from . import test_counter_sale

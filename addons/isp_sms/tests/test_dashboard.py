@@ -6,7 +6,8 @@ from .common import IspSmsCase
 @tagged("post_install", "-at_install")
 class TestSmsDashboard(IspSmsCase):
     """isp_sms's figures on isp_billing's dashboard: the customers' SMS notifications sent
-    and failed today through the gateway (simulator), the queue, the failing customers."""
+    and failed in the dashboard's period through the gateway (simulator), the queue, the
+    failing customers."""
 
     def _cards(self):
         data = (
@@ -26,19 +27,19 @@ class TestSmsDashboard(IspSmsCase):
         cards = self._cards()
         # each first purchase: a confirmation (chatter) and the login SMS, both waiting
         self.assertEqual(cards["sms_queued"]["value"], 4)
-        self.assertEqual(cards["sms_sent_today"]["value"], 0)
-        self.assertEqual(cards["sms_failed_today"]["value"], 0)
+        self.assertEqual(cards["sms_sent"]["value"], 0)
+        self.assertEqual(cards["sms_failed"]["value"], 0)
         self._run_sms_queue()
         self.assertEqual(len(self.nextsms.accepted), 2)
         cards = self._cards()
         self.assertEqual(cards["sms_queued"]["value"], 0)
-        self.assertEqual(cards["sms_sent_today"]["value"], 1)
-        self.assertEqual(cards["sms_failed_today"]["value"], 1)
+        self.assertEqual(cards["sms_sent"]["value"], 1)
+        self.assertEqual(cards["sms_failed"]["value"], 1)
         self.assertEqual(cards["sms_failing_customers"]["value"], 1)
         Notification = self.env["mail.notification"]
-        failed = Notification.search(cards["sms_failed_today"]["action"]["domain"])
+        failed = Notification.search(cards["sms_failed"]["action"]["domain"])
         self.assertEqual(failed.res_partner_id, bad)
-        sent = Notification.search(cards["sms_sent_today"]["action"]["domain"])
+        sent = Notification.search(cards["sms_sent"]["action"]["domain"])
         self.assertEqual(sent.res_partner_id, ok)
         failing = self.env["res.partner"].search(cards["sms_failing_customers"]["action"]["domain"])
         self.assertEqual(failing, bad)

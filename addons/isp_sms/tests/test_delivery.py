@@ -23,13 +23,15 @@ UNDELIVERABLE = {
 @tagged("post_install", "-at_install")
 class TestDelivery(IspSmsCase, HttpCase):
     def _notified(self, phone, reference):
-        """A customer confirmed by SMS through the company's gateway: (partner, tracker)."""
+        """A customer confirmed by SMS through the company's gateway: (partner, tracker of
+        the confirmation SMS; the credentials SMS, noted in the chatter, has its own)."""
         partner = self._customer(phone)
         self._fulfil(partner, self.daily, reference)
         self._run_sms_queue()
         tracker = self.env["sms.tracker"].search(
             [
                 ("mail_notification_id.res_partner_id", "=", partner.id),
+                ("mail_notification_id.mail_message_id.message_type", "=", "sms"),
                 ("isp_message_id", "!=", False),
             ]
         )
@@ -99,7 +101,20 @@ class TestDelivery(IspSmsCase, HttpCase):
         self.assertTrue(tracker.isp_dlr_pending and failed.isp_dlr_pending)
         self.nextsms.reports[tracker.isp_message_id] = DELIVERED
         self.nextsms.reports[failed.isp_message_id] = UNDELIVERABLE
+        # the credentials SMS are tracked too (their chatter notes show the delivery)
+        credentials = self.env["sms.tracker"].search(
+            [("isp_dlr_pending", "=", True), ("id", "not in", (tracker | failed).ids)]
+        )
+        self.assertEqual(
+            credentials.mail_notification_id.mail_message_id.mapped("message_type"),
+            ["notification", "notification"],
+        )
+        for credential in credentials:
+            self.nextsms.reports[credential.isp_message_id] = DELIVERED
         reports = self._poll()
+        self.assertEqual(
+            credentials.mail_notification_id.mapped("notification_status"), ["sent", "sent"]
+        )
         self.assertEqual(reports[-1], (0, 0))
         self.assertEqual(tracker.mail_notification_id.notification_status, "sent")
         self.assertEqual(failed.mail_notification_id.notification_status, "exception")

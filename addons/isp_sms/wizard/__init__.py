@@ -1,1 +1,2 @@
 from . import sms_composer
+from . import portal_wizard_user

@@ -1,0 +1,3 @@
+from . import isp_router_import
+from . import isp_router_import_bundle
+from . import isp_router_import_line
