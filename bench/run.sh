@@ -10,6 +10,7 @@
 #   BENCH_DUE / BENCH_TOTAL   expiry sweep sizes (default 10000 among 100000)
 #   BENCH_COUNT    fulfilments (and plain invoices) in all (default 200)
 #   BENCH_SUBSCRIPTIONS / BENCH_PAYMENTS   dashboard dataset (default 100000 / 200000)
+#   BENCH_CONFIRMATIONS   M-Pesa Paybill / Till confirmations (default 10000)
 #   BENCH_PROFILE=1  also write cProfile dumps to bench/results/
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +44,7 @@ fi
 say "database ready in $((SECONDS - start)) s"
 
 failed=()
-for bench in bench_expiry bench_fulfilment bench_sms bench_mpesa bench_voucher bench_hotspot bench_dashboard; do
+for bench in bench_expiry bench_fulfilment bench_sms bench_mpesa bench_c2b bench_voucher bench_hotspot bench_dashboard; do
     say "running $bench"
     t0=$SECONDS
     if ! .venv/bin/python "bench/$bench.py" --db "$BENCH_DB"; then

@@ -6,6 +6,7 @@ from odoo.addons.payment import reset_payment_provider, setup_provider
 
 # the callback URL's per-transaction token authenticates Daraja's callbacks: not in the logs
 mask_path_secret(r"^/payment/daraja/callback/(?P<secret>[^/?#]+)")
+mask_path_secret(r"^/payment/daraja/c2b/(?P<secret>[^/?#]+)")
 
 
 def post_init_hook(env):

@@ -16,6 +16,7 @@
         "views/payment_provider_views.xml",
         "views/payment_transaction_views.xml",
         "views/isp_mpesa_callback_views.xml",
+        "views/isp_mpesa_c2b_views.xml",
         "data/payment_provider_data.xml",
         "data/ir_cron_data.xml",
     ],

@@ -16,6 +16,7 @@ CLICKPESA_URL = "https://api.clickpesa.com/third-parties"  # one for test and pr
 DARAJA_TOKEN_PATH = "oauth/v1/generate"
 DARAJA_STK_PATH = "mpesa/stkpush/v1/processrequest"
 DARAJA_QUERY_PATH = "mpesa/stkpushquery/v1/query"
+DARAJA_C2B_REGISTER_PATH = "mpesa/c2b/v2/registerurl"
 CLICKPESA_TOKEN_PATH = "generate-token"
 CLICKPESA_PREVIEW_PATH = "payments/preview-ussd-push-request"
 CLICKPESA_INITIATE_PATH = "payments/initiate-ussd-push-request"
@@ -28,6 +29,14 @@ DARAJA_AMOUNT_MAX = 250000
 
 # A cached token is renewed this long before it expires.
 TOKEN_MARGIN_SECONDS = 120
+
+# C2B (Paybill / Till): words Safaricom refuses in registered URLs, validation answers.
+DARAJA_C2B_FORBIDDEN_WORDS = ("mpesa", "m-pesa", "safaricom", "sql", "exec", "cmd")
+C2B_ACCEPTED = ("0", "Accepted")
+C2B_INVALID_ACCOUNT = ("C2B00012", "Rejected")
+C2B_INVALID_AMOUNT = ("C2B00013", "Rejected")
+C2B_INVALID_SHORTCODE = ("C2B00015", "Rejected")
+C2B_OTHER_ERROR = ("C2B00016", "Rejected")
 
 DARAJA_INVALID_TOKEN = "404.001.03"
 DARAJA_PROCESSING = "500.001.1001"

@@ -1,7 +1,7 @@
 {
     "name": "ISP SMS Gateways",
     "summary": "NextSMS and Africa's Talking in Odoo's SMS stack for ISP notifications",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Services",
     "website": "https://github.com/isp-billing-suite/isp-billing-suite",
     "author": "ISP Billing Suite contributors",

@@ -9,6 +9,8 @@ from odoo.http import request
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+from ..models.isp_receipt_claim_attempt import RESULTS as RECEIPT_RESULTS
+
 
 def portal_record(model_name, record_id):
     """The record as the portal user may read it (the record rules decide), or 404: someone
@@ -37,6 +39,13 @@ class IspCustomerPortal(CustomerPortal):
                 if Subscription.has_access("read")
                 else 0
             )
+        return values
+
+    def _prepare_portal_layout_values(self):
+        """Adds the customer's account number and the company's Paybill, shown on /my and
+        /my/subscriptions (isp_billing.portal_isp_account_number)."""
+        values = super()._prepare_portal_layout_values()
+        values.update(request.env.user.partner_id._isp_payment_details())
         return values
 
     def _isp_subscription_domain(self):
@@ -89,6 +98,14 @@ class IspCustomerPortal(CustomerPortal):
                 },
                 "pager": pager,
                 "default_url": "/my/subscriptions",
+                # "I paid by Paybill/Till": the form, and the outcome of a claim (a code from
+                # a fixed set: a link cannot put words of its own on the page)
+                "receipt_offer": request.env["isp.receipt.claim.attempt"]
+                .sudo()
+                ._portal_claim_offer(request.env.user),
+                "receipt_result": kw.get("receipt")
+                if kw.get("receipt") in RECEIPT_RESULTS
+                else None,
             }
         )
         return request.render("isp_billing.portal_my_isp_subscriptions", values)
@@ -168,3 +185,20 @@ class IspCustomerPortal(CustomerPortal):
         except UserError:
             return request.redirect(f"{url}?device=no_name#devices")
         return request.redirect(f"{url}?device=renamed#devices")
+
+    @http.route(
+        ["/my/subscriptions/receipt"],
+        type="http",
+        auth="user",
+        website=True,
+        methods=["POST"],
+    )
+    def portal_my_isp_receipt_claim(self, receipt=None, bundle_id=None, **kw):
+        """ "I paid by Paybill/Till": the signed-in customer claims the bundle paid with the
+        M-Pesa receipt code (POST, CSRF token checked), at most a few failures per user."""
+        result = (
+            request.env["isp.receipt.claim.attempt"]
+            .sudo()
+            ._portal_claim(request.env.user, receipt, bundle_id)
+        )
+        return request.redirect(f"/my/subscriptions?{urlencode({'receipt': result})}#receipt")

@@ -1,11 +1,8 @@
 import re
 
-import pytz
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
-from odoo.tools.misc import format_datetime
 
 PAYMENT_METHODS = [
     ("cash", "Cash"),
@@ -23,7 +20,8 @@ class IspCounterSale(models.Model):
     (found, or created from a name), the bundle at its customer price, how the money was
     received. Confirming gives the access and the accounting through the one fulfilment
     (``isp.purchase._fulfil``), exactly once per sale; the sale stays as the counter's log
-    (who sold what, how it was paid, the mobile-money receipt code) and prints the receipt."""
+    (who sold what, how it was paid, the mobile-money receipt code) and prints the receipt
+    (isp_counter_sale_receipt.py)."""
 
     _name = "isp.counter.sale"
     _description = "Counter Sale"
@@ -115,15 +113,6 @@ class IspCounterSale(models.Model):
     )
     date_done = fields.Datetime(string="Sold On", readonly=True, copy=False)
     date_end = fields.Datetime(related="purchase_id.date_end", string="Access Until")
-    date_done_local = fields.Char(compute="_compute_local_dates")
-    date_start_local = fields.Char(compute="_compute_local_dates")
-    date_end_local = fields.Char(compute="_compute_local_dates")
-    # what the receipt prints of accounting, readable by desk staff who cannot read it
-    journal_name = fields.Char(compute="_compute_receipt_accounting", compute_sudo=True)
-    invoice_name = fields.Char(compute="_compute_receipt_accounting", compute_sudo=True)
-    amount_tax = fields.Monetary(compute="_compute_receipt_accounting", compute_sudo=True)
-    receipt_login = fields.Char(compute="_compute_receipt_credentials")
-    receipt_password = fields.Char(compute="_compute_receipt_credentials")
 
     _receipt_code_unique = models.UniqueIndex(
         "(company_id, receipt_code) WHERE receipt_code IS NOT NULL AND state = 'done'",
@@ -225,47 +214,6 @@ class IspCounterSale(models.Model):
                 sale.price = sale.bundle_id._isp_customer_price(sale.partner_id, sale.company_id)[0]
             except UserError as error:
                 sale.price_error = error.args[0]
-
-    def _tz(self):
-        return self.env["isp.subscription"].with_company(self.company_id)._tz()
-
-    @api.depends("date_done", "purchase_id.date_start", "purchase_id.date_end", "company_id")
-    def _compute_local_dates(self):
-        """Dates as printed on the receipt: in the company's time zone."""
-        for sale in self:
-            tz = sale._tz().zone if sale.company_id else pytz.utc.zone
-            for field_name, value in (
-                ("date_done_local", sale.date_done),
-                ("date_start_local", sale.purchase_id.date_start),
-                ("date_end_local", sale.purchase_id.date_end),
-            ):
-                sale[field_name] = (
-                    format_datetime(self.env, value, tz=tz, dt_format="dd/MM/yyyy HH:mm")
-                    if value
-                    else False
-                )
-
-    @api.depends("journal_id", "purchase_id.invoice_id")
-    def _compute_receipt_accounting(self):
-        for sale in self:
-            invoice = sale.purchase_id.invoice_id
-            sale.journal_name = sale.journal_id.name or False
-            sale.invoice_name = invoice.name or False
-            sale.amount_tax = invoice.amount_tax
-
-    @api.depends("subscription_id")
-    @api.depends_context("uid")
-    def _compute_receipt_credentials(self):
-        """A PPPoE customer's login is printed on the receipt (every ISP user reads it); the
-        password only for ISP managers, the only ones who may read it (desk staff hand over
-        receipts printed for anyone at the counter: the credentials SMS brings the password
-        to the customer's phone instead)."""
-        manager = self.env.user.has_group("isp_billing.group_isp_manager")
-        for sale in self:
-            subscription = sale.subscription_id
-            pppoe = subscription.service_type == "pppoe"
-            sale.receipt_login = subscription.login if pppoe else False
-            sale.receipt_password = subscription.sudo().password if pppoe and manager else False
 
     # ------------------------------------------------------------------ checks
 
@@ -515,12 +463,6 @@ class IspCounterSale(models.Model):
             "views": [(False, "form")],
             "target": "current",
         }
-
-    def action_print_receipt(self):
-        self.ensure_one()
-        return self.env.ref("isp_billing.action_report_isp_counter_sale_receipt").report_action(
-            self
-        )
 
     def action_view_subscription(self):
         self.ensure_one()

@@ -1,4 +1,5 @@
 import logging
+import re
 
 from psycopg2 import errors as pg_errors
 
@@ -8,6 +9,10 @@ from odoo.exceptions import ConcurrencyError, UserError
 _logger = logging.getLogger(__name__)
 
 SOURCES = [("payment", "Payment"), ("voucher", "Voucher"), ("manual", "Manual")]
+# a receipt code as typed, once spaces, dashes and dots are removed and in upper case:
+# M-Pesa's are 10 letters and digits (SHJ0VBWRGL); other mobile money's of the same kind
+RECEIPT_CODE_RE = re.compile(r"[A-Z0-9]{6,20}")
+RECEIPT_IGNORED_RE = re.compile(r"[\s\-.]+")
 INVOICE_STATUSES = [
     ("no", "Nothing to Invoice"),
     ("to_invoice", "To Invoice"),
@@ -240,6 +245,49 @@ class IspPurchase(models.Model):
             bundle=bundle.display_name,
             due=currency.format(due),
         )
+
+    # ------------------------------------------------------------------ claim by receipt
+
+    @api.model
+    def _receipt_claim_enabled(self, company):
+        """Hook: whether ``company``'s customers can claim access with the receipt code of a
+        payment they made to its Paybill/Till (the "I paid by Paybill/Till" form on the
+        captive page and the portal). No payment channel here: ``False``. A payment module
+        that books such payments (isp_mpesa, C2B confirmations) overrides it."""
+        return False
+
+    @api.model
+    def _receipt_code(self, text):
+        """``text`` as typed by a customer as a receipt code (upper case, spaces, dashes and
+        dots removed), or None when it cannot be one: the claim forms refuse it before any
+        lookup."""
+        if not isinstance(text, str) or len(text) > 64:
+            return None
+        code = RECEIPT_IGNORED_RE.sub("", text).upper()
+        return code if RECEIPT_CODE_RE.fullmatch(code) else None
+
+    @api.model
+    def _claim_receipt(self, company, receipt, partner, bundle):
+        """Hook: give ``partner`` access for ``bundle`` with the unclaimed payment of
+        ``company`` whose receipt code is ``receipt``, once.
+
+        Implemented by a payment module that books Paybill/Till payments (isp_mpesa, C2B):
+        the payment must be of ``company``, unclaimed, and of the bundle's price; it is then
+        marked claimed and fulfilled (``_fulfil``) exactly once, also under concurrent claims.
+        Callers (public pages) call it through ``sudo()``, after their own rate limits.
+
+        :param company: the res.company the payment was made to
+        :param receipt: the receipt code the customer typed, as ``_receipt_code`` cleans it
+            (e.g. ``SHJ0VBWRGL``)
+        :param partner: the ISP customer (res.partner) who gets the access
+        :param bundle: the bundle (product.product) the customer chose
+        :return: the isp.purchase that gave the access
+        :raise UserError: with a message safe to show to the customer; every "no such
+            receipt / already claimed / wrong amount / other company" case raises the one
+            message "No unclaimed M-Pesa payment of %(amount)s matches this receipt code."
+            (no enumeration of receipts)
+        """
+        raise UserError(self.env._("Paying by receipt is not available."))
 
     # ------------------------------------------------------------------ invoices
 

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytz
@@ -47,6 +48,13 @@ class ResCompany(models.Model):
         default=10.0,
         digits=(5, 2),
         help="Default discount resellers get on the face value of the vouchers they buy.",
+    )
+    # M-Pesa Paybill / Till: where customers pay, with their account number
+    isp_paybill_number = fields.Char(
+        string="Paybill / Till Number",
+        help="The M-Pesa Paybill (or Till) number customers pay to, with their account number "
+        "as the account: shown on the portal, invoices and payment reminder SMS. Empty: not "
+        "shown.",
     )
     # Voucher cards: what the customer needs to get online, printed on every card
     isp_wifi_ssid = fields.Char(
@@ -142,6 +150,24 @@ class ResCompany(models.Model):
                         "http://wifi.net or 10.5.50.1."
                     )
                 )
+
+    @api.constrains("isp_paybill_number")
+    def _check_isp_paybill_number(self):
+        for company in self:
+            number = company.isp_paybill_number
+            if number and not re.fullmatch(r"[0-9]{5,10}", number):
+                raise ValidationError(
+                    self.env._(
+                        "A Paybill or Till number is 5 to 10 digits, without spaces: %(number)s",
+                        number=number,
+                    )
+                )
+
+    def _isp_paybill_number(self):
+        """The Paybill / Till number this company's customers pay to (with their account
+        number), or False when it has none: the setting here; isp_mpesa adds a fallback."""
+        company = self[:1] or self.env.company
+        return company.isp_paybill_number or False
 
     def _isp_retention_domain(self, date_field, days_field):
         """Records of every company older than that company's retention (``days_field``, in

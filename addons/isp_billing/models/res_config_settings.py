@@ -34,6 +34,7 @@ class ResConfigSettings(models.TransientModel):
     isp_reseller_commission_percent = fields.Float(
         related="company_id.isp_reseller_commission_percent", readonly=False
     )
+    isp_paybill_number = fields.Char(related="company_id.isp_paybill_number", readonly=False)
     isp_wifi_ssid = fields.Char(related="company_id.isp_wifi_ssid", readonly=False)
     isp_login_address = fields.Char(related="company_id.isp_login_address", readonly=False)
     isp_voucher_card_layout = fields.Selection(

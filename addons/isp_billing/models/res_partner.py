@@ -1,4 +1,7 @@
-"""ISP customers: their phone number (E.164, mobile), subscriptions, devices and access."""
+"""ISP customers: their phone number (E.164, mobile), account number, subscriptions, devices
+and access."""
+
+import re
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
@@ -15,6 +18,49 @@ PARSE_RESULTS = {
     NumberParseException.INVALID_COUNTRY_CODE: ValidationResult.INVALID_COUNTRY_CODE,
     NumberParseException.TOO_LONG: ValidationResult.TOO_LONG,
 }
+
+# Account numbers: a number from one PostgreSQL sequence (never reused, safe across concurrent
+# transactions, many values in one query) followed by a Damm check digit, which catches every
+# single-digit error and every swap of two adjacent digits (Luhn misses 09/90).
+ACCOUNT_NUMBER_SEQUENCE = "isp_account_number_seq"
+ACCOUNT_NUMBER_FIRST = 100000  # 6 digits + the check digit: 7 digits, never a leading 0
+ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{2,18}")
+ACCOUNT_NUMBER_IGNORED_RE = re.compile(r"[\s\-\u2010-\u2015]+")
+DAMM_TABLE = (
+    (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
+    (7, 0, 9, 2, 1, 5, 4, 8, 6, 3),
+    (4, 2, 0, 6, 8, 7, 1, 3, 5, 9),
+    (1, 7, 5, 0, 9, 8, 3, 4, 2, 6),
+    (6, 1, 2, 3, 0, 4, 5, 9, 7, 8),
+    (3, 6, 7, 4, 2, 0, 9, 5, 8, 1),
+    (5, 8, 6, 9, 7, 2, 0, 1, 3, 4),
+    (8, 9, 4, 5, 3, 6, 2, 0, 1, 7),
+    (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
+    (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
+)
+
+
+def damm_digit(digits):
+    """The Damm check digit of a string of digits: appended to them, their Damm digit is 0."""
+    interim = 0
+    for digit in digits:
+        interim = DAMM_TABLE[interim][int(digit)]
+    return interim
+
+
+def account_number_from(base):
+    """The account number of sequence value ``base``: its digits and their check digit."""
+    digits = str(base)
+    return f"{digits}{damm_digit(digits)}"
+
+
+def clean_account_number(text):
+    """``text`` as typed by a customer (spaces and dashes anywhere) as an account number, or
+    None when it is none: not digits, or a wrong check digit (a mistyped number)."""
+    number = ACCOUNT_NUMBER_IGNORED_RE.sub("", str(text or "")).upper()
+    if not ACCOUNT_NUMBER_RE.fullmatch(number) or damm_digit(number) != 0:
+        return None
+    return number
 
 
 class ResPartner(models.Model):
@@ -38,15 +84,41 @@ class ResPartner(models.Model):
     isp_subscription_count = fields.Integer(
         string="Subscription Count", compute="_compute_isp_purchase_count"
     )
+    isp_account_number = fields.Char(
+        string="Account Number",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The customer's account number: typed as the account when paying by M-Pesa "
+        "Paybill, shown on the portal, SMS and invoices. Given once when the partner becomes "
+        "an ISP customer and never changed; its last digit is a check digit, so a mistyped "
+        "number matches no customer.",
+    )
 
     _isp_phone_unique = models.UniqueIndex(
         "(company_id, phone) WHERE is_isp_customer AND active",
         "Another ISP customer of this company already has this phone number.",
     )
+    _isp_account_number_unique = models.UniqueIndex(
+        "(company_id, isp_account_number) WHERE isp_account_number IS NOT NULL",
+        "Another customer of this company already has this account number.",
+    )
     _isp_device_limit_positive = models.Constraint(
         "CHECK(NOT is_isp_customer OR isp_device_limit > 0)",
         "A customer's device limit must be at least 1.",
     )
+
+    def init(self):
+        result = super().init()
+        self.env.cr.execute(
+            SQL(
+                "CREATE SEQUENCE IF NOT EXISTS %s START WITH %s MINVALUE %s",
+                SQL.identifier(ACCOUNT_NUMBER_SEQUENCE),
+                ACCOUNT_NUMBER_FIRST,
+                ACCOUNT_NUMBER_FIRST,
+            )
+        )
+        return result
 
     @api.depends("isp_subscription_ids.state", "isp_subscription_ids.date_expiry")
     def _compute_isp_access(self):
@@ -146,7 +218,9 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        """Override of res.partner to store ISP customers' phones in E.164, in their company."""
+        """Override of res.partner to store ISP customers' phones in E.164, in their company,
+        and give them their account numbers (one query for the whole batch)."""
+        numbered = []
         for vals in vals_list:
             if vals.get("is_isp_customer"):
                 vals.setdefault("company_id", self.env.company.id)
@@ -154,10 +228,21 @@ class ResPartner(models.Model):
                 self._isp_prepare_phone_vals(vals, company)
                 if "isp_device_limit" not in vals:
                     vals["isp_device_limit"] = company.isp_default_device_limit
+                if not vals.get("isp_account_number"):
+                    numbered.append(vals)
+        numbers = self._isp_next_account_numbers(len(numbered))
+        for vals, number in zip(numbered, numbers, strict=True):
+            vals["isp_account_number"] = number
         return super().create(vals_list)
 
     def write(self, vals):
-        """Override of res.partner to keep ISP customers' phones in E.164."""
+        """Override of res.partner to keep ISP customers' phones in E.164, their account
+        numbers unchanged, and give one to a partner becoming an ISP customer."""
+        if "isp_account_number" in vals and any(
+            partner.isp_account_number and partner.isp_account_number != vals["isp_account_number"]
+            for partner in self
+        ):
+            raise UserError(self.env._("A customer's account number never changes."))
         if vals.get("phone") and (
             vals.get("is_isp_customer") or any(self.mapped("is_isp_customer"))
         ):
@@ -170,7 +255,115 @@ class ResPartner(models.Model):
         result = super().write(vals)
         if vals.get("is_isp_customer") and "phone" not in vals:
             self._isp_check_customer_phone()
+        if vals.get("is_isp_customer"):
+            self._isp_assign_account_numbers()
         return result
+
+    # ------------------------------------------------------------------ account numbers
+
+    @api.model
+    def _isp_next_account_numbers(self, count):
+        """``count`` new account numbers, in one query. The sequence is not transactional:
+        concurrent transactions never get the same value, and a value is never given twice
+        (a rolled back transaction leaves a gap, which does no harm)."""
+        if count <= 0:
+            return []
+        self.env.cr.execute(
+            SQL(
+                "SELECT nextval(%s) FROM generate_series(1, %s)",
+                ACCOUNT_NUMBER_SEQUENCE,
+                count,
+            )
+        )
+        return [account_number_from(base) for (base,) in self.env.cr.fetchall()]
+
+    def _isp_assign_account_numbers(self):
+        """Give an account number to each of these ISP customers who has none."""
+        partners = self.filtered(lambda p: p.is_isp_customer and not p.isp_account_number)
+        for partner, number in zip(
+            partners, self._isp_next_account_numbers(len(partners)), strict=True
+        ):
+            partner.isp_account_number = number
+
+    @api.model
+    def _isp_fill_account_numbers(self):
+        """Give account numbers to all ISP customers (archived ones too) who have none, in
+        three queries whatever their number: the ids, the numbers, one UPDATE (the upgrade
+        to 19.0.1.4.0 runs it for the customers made before)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT id FROM res_partner
+             WHERE is_isp_customer AND COALESCE(isp_account_number, '') = ''
+             ORDER BY id
+            """
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        if not ids:
+            return 0
+        numbers = self._isp_next_account_numbers(len(ids))
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE res_partner p SET isp_account_number = v.number
+                  FROM unnest(%s::int[], %s::varchar[]) AS v(id, number)
+                 WHERE p.id = v.id
+                """,
+                ids,
+                numbers,
+            )
+        )
+        self.browse(ids).invalidate_recordset(["isp_account_number"])
+        return len(ids)
+
+    def _isp_payment_details(self):
+        """How this customer pays by M-Pesa: ``isp_account_number`` (theirs, else their
+        commercial partner's) and ``isp_paybill_number`` (their company's Paybill / Till),
+        each False when there is none; both False for a partner who is no ISP customer."""
+        partner = self[:1]
+        if not partner.isp_account_number:
+            partner = partner.commercial_partner_id
+        if not (partner.is_isp_customer and partner.isp_account_number):
+            return {"isp_account_number": False, "isp_paybill_number": False}
+        company = partner.company_id or self.env.company
+        # sudo: a portal customer reads the company's setting (and, with isp_mpesa, its
+        # providers' shortcodes), which their own rights may not cover
+        return {
+            "isp_account_number": partner.isp_account_number,
+            "isp_paybill_number": company.sudo()._isp_paybill_number(),
+        }
+
+    @api.constrains("isp_account_number")
+    def _check_isp_account_number(self):
+        for partner in self:
+            number = partner.isp_account_number
+            if number and clean_account_number(number) != number:
+                raise ValidationError(
+                    self.env._(
+                        "%(number)s is not an account number: account numbers are given by "
+                        "Odoo, digits ending with a check digit.",
+                        number=number,
+                    )
+                )
+
+    @api.model
+    def _isp_find_by_account_number(self, company, text):
+        """The ISP customer of ``company`` whose account number is ``text`` as a customer
+        typed it (spaces and dashes ignored), else an empty recordset. A number whose check
+        digit is wrong (one digit mistyped, two adjacent digits swapped) matches nobody, not
+        another customer. Archived customers are found too: their number stays theirs."""
+        number = clean_account_number(text)
+        if not number or not company:
+            return self.browse()
+        found = self.with_context(active_test=False).search(
+            [
+                ("company_id", "=", company.id),
+                ("is_isp_customer", "=", True),
+                ("isp_account_number", "=", number),
+            ],
+            limit=1,
+        )
+        return self.browse(found.ids)
 
     def _isp_check_customer_phone(self):
         for partner in self.filtered("is_isp_customer"):

@@ -31,3 +31,5 @@ from . import test_counter_sale
 from . import test_counter_sale_ui
 from . import test_device_names
 from . import test_portal_mobile
+from . import test_account_number
+from . import test_dunning

@@ -6,7 +6,7 @@ from odoo.sql_db import db_connect
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import get_db_name
 
-from ..models import isp_voucher_batch as voucher_batch_module
+from ..models import isp_voucher_batch_cards as voucher_batch_module
 from .common import IspBillingCase
 
 

@@ -15,6 +15,7 @@ from odoo.http import request
 
 from odoo.addons.isp_billing.exceptions import IspRateLimited
 
+from ..models.isp_hotspot_receipt import IspHotspotReceiptRefused
 from ..models.isp_hotspot_voucher import IspHotspotVoucherRefused
 from .common import (
     client_address,
@@ -120,6 +121,9 @@ def api_route(route, methods, readonly=False):
                 return error_response(429, "rate_limited", error.args[0])
             except IspHotspotVoucherRefused as error:
                 return error_response(VOUCHER_STATUS[error.code], error.code, error.args[0])
+            except IspHotspotReceiptRefused as error:
+                # one message for every unmatched receipt (no enumeration)
+                return error_response(400, error.code, error.args[0])
             except (UserError, ValidationError) as error:
                 return error_response(400, "invalid", error.args[0])
             except (AccessError, AccessDenied):
@@ -421,6 +425,41 @@ class IspHotspotApi(http.Controller):
         sign_in(purchase.partner_id)
         return json_response(
             dict(hotspot._customer_status(purchase.partner_id), redeemed=True, signed_in=True),
+            status=201,
+        )
+
+    # ------------------------------------------------------------------ receipts
+
+    @api_route("/api/receipts/claim/", ["POST"])
+    def receipt_claim(self, **kw):
+        """ "I paid by Paybill/Till": the bundle for the M-Pesa receipt code, as the page's
+        /hotspot/receipt (and a voucher redemption) gives it."""
+        body = json_body()
+        company, hotspot = self._context()
+        purchase, may_sign_in = hotspot._claim_receipt(
+            company,
+            aliased_field(body, "receipt", "receipt_code"),
+            aliased_field(body, "phone", "phone_number"),
+            field(body, "bundle_id", int),
+            mac=field(body, "mac", required=False),
+            ip=field(body, "ip", required=False),
+            client_ip=client_address(),
+            signed_in=signed_in_partner(company),
+        )
+        if not may_sign_in:
+            # another customer's number: they got the access; its owner signs in by SMS code
+            return json_response(
+                {
+                    "claimed": True,
+                    "signed_in": False,
+                    "phone": purchase.partner_id.phone,
+                    "message": hotspot._receipt_credited_message(purchase),
+                },
+                status=201,
+            )
+        sign_in(purchase.partner_id)
+        return json_response(
+            dict(hotspot._customer_status(purchase.partner_id), claimed=True, signed_in=True),
             status=201,
         )
 

@@ -114,6 +114,8 @@ class IspHotspotPage(http.Controller):
             qcontext.setdefault(
                 "lapsed", hotspot._lapsed_message(company, qcontext["partner"], params)
             )
+            # "I paid by Paybill/Till": only where the company takes such payments
+            qcontext["receipt_offer"] = hotspot._receipt_claim_offer(company, qcontext["partner"])
         return request.render("isp_hotspot.page", qcontext, status=status)
 
     def _redirect(self, page, path, **extra):
@@ -212,6 +214,46 @@ class IspHotspotPage(http.Controller):
                 page,
                 "buy",
                 info=page.hotspot._voucher_credited_message(purchase),
+                phone=purchase.partner_id.phone,
+            )
+        sign_in(purchase.partner_id)
+        return self._redirect(page, "/hotspot/status")
+
+    # ------------------------------------------------------------------ receipts
+
+    @page_route("/hotspot/receipt")
+    def receipt(self, receipt=None, phone=None, bundle_id=None, **kw):
+        """ "I paid by M-Pesa Paybill/Till": the bundle, the receipt code and the phone
+        number; access as a voucher redemption gives it (the same sign-in rules and router
+        hand-off)."""
+        page = self._setup(kw)
+        try:
+            purchase, may_sign_in = page.hotspot._claim_receipt(
+                page.company,
+                receipt,
+                phone,
+                bundle_id,
+                mac=page.params.get("mac"),
+                ip=page.params.get("ip"),
+                client_ip=client_address(),
+                signed_in=signed_in_partner(page.company),
+            )
+        except UserError as error:
+            return self._render(
+                page,
+                "buy",
+                status=429 if isinstance(error, IspHotspotRateLimited) else 400,
+                receipt_error=error.args[0],
+                receipt=page.hotspot._receipt_typed(receipt),
+                phone=typed(phone),
+                bundle_id=str(bundle_id or "") if isinstance(bundle_id, str) else "",
+            )
+        if not may_sign_in:
+            # the number is another customer's: they got the access, not this browser
+            return self._render(
+                page,
+                "buy",
+                info=page.hotspot._receipt_credited_message(purchase),
                 phone=purchase.partner_id.phone,
             )
         sign_in(purchase.partner_id)

@@ -199,6 +199,45 @@ def openapi_document():
                 },
             }
         },
+        "/api/receipts/claim/": {
+            "post": {
+                "summary": "Claim a bundle paid by M-Pesa Paybill/Till with the receipt code "
+                "of the confirmation SMS, for a phone number",
+                "description": "One claim per payment, of the bundle's price. Every receipt "
+                "that matches no unclaimed payment of that amount (unknown, claimed, another "
+                "amount, another company's) gets the same 400 receipt_refused; "
+                "receipt_unavailable where the company takes no such payments, "
+                "invalid_receipt for text that is not a receipt code. Rate-limited per "
+                "client address and, for failed claims, per phone number (429). "
+                "receipt_code and phone_number are accepted as aliases.",
+                "requestBody": _body(
+                    {
+                        "receipt": {"type": "string", "maxLength": 256, "example": "SHJ0VBWRGL"},
+                        "receipt_code": {
+                            "type": "string",
+                            "maxLength": 256,
+                            "description": "another name of receipt",
+                        },
+                        "phone": PHONE,
+                        "phone_number": dict(PHONE, description="the seed API's name of phone"),
+                        "bundle_id": {"type": "integer"},
+                        "mac": MAC,
+                        "ip": IP,
+                    },
+                    ["bundle_id"],
+                ),
+                "responses": {
+                    **_ok(
+                        "Claimed. A new customer, or the one signed in on this session: its "
+                        "status, claimed and signed_in true. Another customer's number: they "
+                        "got the access, signed_in false, only phone and message (its owner "
+                        "signs in with the SMS code, /api/login-code/)",
+                        "201",
+                    ),
+                    **_errors(400, 413, 415, 429),
+                },
+            }
+        },
         "/api/vouchers/generate/": {
             "post": {
                 "summary": "Generate a batch of vouchers (ISP manager's API key): of a bundle "

@@ -4,6 +4,7 @@ from . import isp_hotspot_login_code
 from . import isp_hotspot_account
 from . import isp_hotspot_catalogue
 from . import isp_hotspot_payment
+from . import isp_hotspot_receipt
 from . import isp_hotspot_router_login
 from . import isp_hotspot_voucher
 from . import isp_hotspot

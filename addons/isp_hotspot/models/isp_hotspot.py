@@ -22,6 +22,10 @@ RATE_LIMITS = {
     "signin_ip": ("isp_hotspot_ip_signin_limit", 900),
     "voucher_ip": ("isp_hotspot_ip_voucher_limit", 600),
     "lookup_ip": ("isp_hotspot_ip_lookup_limit", 60),
+    # claims by receipt (paid by Paybill/Till): every claim per address (the voucher
+    # redemptions' per-address setting, counted apart), failed claims per phone number
+    "receipt_ip": ("isp_hotspot_ip_voucher_limit", 600),
+    "receipt_phone": (5, 900),
 }
 
 
@@ -44,6 +48,7 @@ class IspHotspot(models.AbstractModel):
         "isp.hotspot.account",
         "isp.hotspot.catalogue",
         "isp.hotspot.payment",
+        "isp.hotspot.receipt",
         "isp.hotspot.router.login",
         "isp.hotspot.voucher",
     ]
@@ -95,15 +100,16 @@ class IspHotspot(models.AbstractModel):
         return ip
 
     @api.model
-    def _rate(self, kind, key, company=None):
+    def _rate(self, kind, key, company=None, record=True):
         """Count one attempt of ``kind`` by ``key`` or raise IspHotspotRateLimited; a
-        per-address limit is ``company``'s setting (0: no limit)."""
+        per-address limit is ``company``'s setting (0: no limit). ``record=False`` only
+        checks the limit (the caller counts failures with ``isp.hotspot.attempt._record``)."""
         limit, window = RATE_LIMITS[kind]
         if isinstance(limit, str):
             limit = (company or self.env.company)[limit]
             if limit <= 0:
                 return True
-        return self.env["isp.hotspot.attempt"]._hit(kind, [key], limit, window)
+        return self.env["isp.hotspot.attempt"]._hit(kind, [key], limit, window, record=record)
 
     @api.model
     def _money(self, amount, currency):

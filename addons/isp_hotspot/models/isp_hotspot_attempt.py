@@ -36,10 +36,11 @@ class IspHotspotAttempt(models.Model):
     _date_idx = models.Index("(date)")
 
     @api.model
-    def _hit(self, kind, keys, limit, window):
+    def _hit(self, kind, keys, limit, window, record=True):
         """Count one attempt of ``kind`` for each of ``keys`` (falsy keys ignored), or raise
         IspHotspotRateLimited when one of them already made ``limit`` attempts in the last
-        ``window`` seconds. The caller commits the rows (the HTTP request does)."""
+        ``window`` seconds. The caller commits the rows (the HTTP request does).
+        ``record=False``: only check (a limit of failures, counted by ``_record``)."""
         keys = [key for key in keys if key]
         since = fields.Datetime.now() - timedelta(seconds=window)
         attempts = self.sudo()
@@ -54,7 +55,14 @@ class IspHotspotAttempt(models.Model):
                         minutes=max(1, round(window / 60)),
                     )
                 )
-        attempts.create([{"kind": kind, "key": key} for key in keys])
+        if record:
+            attempts._record(kind, keys)
+        return True
+
+    @api.model
+    def _record(self, kind, keys):
+        """Count one attempt of ``kind`` for each of ``keys`` (falsy keys ignored)."""
+        self.sudo().create([{"kind": kind, "key": key} for key in keys if key])
         return True
 
     @api.autovacuum

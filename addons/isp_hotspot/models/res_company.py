@@ -31,7 +31,8 @@ class ResCompany(models.Model):
         string="Voucher Redemptions per Address (10 minutes)",
         default=100,
         help="Voucher redemptions one client address may try in 10 minutes; 0: no limit. "
-        "Wrong codes are also limited per phone and device (ISP → Vouchers).",
+        "Wrong codes are also limited per phone and device (ISP → Vouchers). Claims by "
+        "M-Pesa receipt (paid by Paybill/Till) have the same limit, counted apart.",
     )
     isp_hotspot_ip_lookup_limit = fields.Integer(
         string="Account Lookups per Address (minute)",

@@ -178,7 +178,7 @@ class TestHotspotApiFuzz(HotspotCase):
                 statuses = seen[method.upper(), path] = []
                 with self.subTest(operation=f"{method.upper()} {path}"):
                     self.fuzz(path, method, operation, statuses)
-        self.assertEqual(len(seen), 14)
+        self.assertEqual(len(seen), 15)
         for operation, statuses in seen.items():
             self.assertTrue(statuses, operation)
         self.assertGreaterEqual(sum(len(statuses) for statuses in seen.values()), 200)

@@ -110,6 +110,9 @@ class IspMpesaController(http.Controller):
 
     _daraja_callback_url = "/payment/daraja/callback/<string:token>"
     _clickpesa_webhook_url = "/payment/clickpesa/webhook"
+    # C2B (Paybill / Till): the provider's secret path token; no "mpesa" in the path, which
+    # Safaricom refuses in registered URLs
+    _daraja_c2b_url = "/payment/daraja/c2b/<string:token>/<any(validation,confirmation):kind>"
     # the seed API's path, where existing ClickPesa accounts may still post
     _clickpesa_webhook_alias = "/api/clickpesa-webhook/"
 
@@ -246,3 +249,51 @@ class IspMpesaController(http.Controller):
         # amount than due ends the transaction in Paid, Not Applied (``_validate_amount``)
         tx_sudo._process("clickpesa", payment)
         return processed(tx_sudo)
+
+    @http.route(
+        _daraja_c2b_url,
+        type="http",
+        methods=["POST"],
+        auth="public",
+        csrf=False,
+        save_session=False,
+        max_content_length=MAX_WEBHOOK_BODY,
+    )
+    def daraja_c2b(self, token, kind):
+        """M-Pesa's validation request (answer at once, nothing recorded) or confirmation
+        (recorded once per receipt, booked, matched) of a payment to the provider's Paybill
+        / Till number."""
+        provider_sudo = request.env["payment.provider"].sudo()._daraja_c2b_provider(token)
+        if not provider_sudo:
+            _logger.warning("Refused M-Pesa C2B %s: unknown token", kind)
+            raise NotFound()
+        address = client_address()
+        if not provider_sudo._daraja_address_allowed(address):
+            _logger.warning(
+                "Refused M-Pesa C2B %s for %s from %s: not an allowed address",
+                kind,
+                provider_sudo.name,
+                address,
+            )
+            raise Forbidden()
+        payload = json_body()
+        C2b = request.env["isp.mpesa.c2b"].sudo()
+        if kind == "validation":
+            if payload is None:
+                code, text = const.C2B_OTHER_ERROR
+            else:
+                code, text = C2b._c2b_validate(provider_sudo, payload)
+            return request.make_json_response({"ResultCode": code, "ResultDesc": text})
+        if payload is None:
+            return refuse(400, "M-Pesa C2B confirmation: not a JSON object")
+        try:
+            row, new = C2b._c2b_confirm(provider_sudo, payload, address)
+        except UserError as error:
+            return refuse(400, "M-Pesa C2B confirmation: %s", error.args[0])
+        _logger.info(
+            "M-Pesa C2B confirmation %s for %s: %s",
+            row.trans_id,
+            provider_sudo.name,
+            "recorded" if new else "repeated, unchanged",
+        )
+        return answer(200, "Success")

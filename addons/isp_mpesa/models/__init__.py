@@ -6,3 +6,9 @@ from . import payment_provider_daraja
 from . import payment_transaction
 from . import payment_transaction_clickpesa
 from . import payment_transaction_daraja
+from . import payment_provider_c2b
+from . import isp_mpesa_c2b
+from . import isp_mpesa_c2b_assign
+from . import isp_purchase
+from . import res_company
+from . import isp_counter_sale

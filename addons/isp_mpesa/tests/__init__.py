@@ -6,3 +6,5 @@ from . import test_journals
 from . import test_provider_destination
 from . import test_public_exposure
 from . import test_provider_branding
+from . import test_c2b
+from . import test_c2b_concurrency

@@ -242,6 +242,15 @@ class MpesaCase(HttpCase):
         for tx in txs:
             tx.isp_pushed_at = fields.Datetime.now() - timedelta(seconds=seconds)
 
+    def _book_c2b(self):
+        """Run the C2B booking cron as the cron worker does after confirmations (its commits
+        recorded, not done): the recorded Paybill / Till payments booked and matched."""
+        self.env.flush_all()
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", lambda *a, **k: 60.0):
+            self.env["isp.mpesa.c2b"]._cron_c2b_book()
+        self.env.flush_all()
+        self.env.invalidate_all()
+
     def _run_poll_cron(self):
         """Run the status poll cron as the cron worker does (its commits recorded, not done)."""
         with patch.object(type(self.env["ir.cron"]), "_commit_progress", lambda *a, **k: 60.0):

@@ -193,6 +193,10 @@ class DarajaSimulator(_Simulator):
         "TransactionDesc",
     }
 
+    C2B_REGISTER_PATH = "/mpesa/c2b/v2/registerurl"
+    C2B_FIELDS = {"ShortCode", "ResponseType", "ConfirmationURL", "ValidationURL"}
+    C2B_FORBIDDEN = ("mpesa", "safaricom", "sql", "exec", "cmd")
+
     def __init__(
         self,
         consumer_key="ck-test",
@@ -202,8 +206,17 @@ class DarajaSimulator(_Simulator):
         till=None,
         token_lifetime="3599",
         send_callbacks=True,
+        c2b_shortcodes=None,
+        sandbox=True,
     ):
         super().__init__()
+        # C2B: the numbers whose URLs may be registered (None: any 5-7 digit number), and
+        # whether http:// URLs are taken: Daraja's sandbox takes them, production only
+        # https; tests run the sandbox rules (the loopback test server speaks plain http)
+        self.c2b_shortcodes = c2b_shortcodes
+        self.sandbox = sandbox
+        self.c2b_registrations = {}  # ShortCode -> registered body
+        self.c2b_sent = []  # (url, status, answer json or text)
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
         self.passkey = passkey
@@ -274,6 +287,20 @@ class DarajaSimulator(_Simulator):
             if method != "GET":
                 return self._error(405, "405.001", "Method Not Allowed")
             return self._token(parts, headers)
+        if parts.path == self.C2B_REGISTER_PATH:
+            if method != "POST":
+                return self._error(405, "405.001", "Method Not Allowed")
+            if not self._auth_ok(headers):
+                return self._error(404, "404.001.03", "Invalid Access Token")
+            if "application/json" not in (headers.get("Content-Type") or ""):
+                return self._invalid("ShortCode")
+            try:
+                body = json.loads(raw or b"null")
+            except ValueError:
+                return self._invalid("JSON")
+            if not isinstance(body, dict):
+                return self._invalid("JSON")
+            return self._register_urls(body)
         if parts.path in (self.STK_PATH, self.QUERY_PATH):
             if method != "POST":
                 return self._error(405, "405.001", "Method Not Allowed")
@@ -403,6 +430,84 @@ class DarajaSimulator(_Simulator):
             }
         callback.update(overrides)
         return {"Body": {"stkCallback": callback}}
+
+    def _register_urls(self, body):
+        """``POST /mpesa/c2b/v2/registerurl``: strict on fields, ResponseType, URL words."""
+        unknown = set(body) - self.C2B_FIELDS
+        if unknown:
+            return self._invalid(sorted(unknown)[0])
+        for field in sorted(self.C2B_FIELDS):
+            if body.get(field) in (None, ""):
+                return self._invalid(field)
+        code = self._digits(body["ShortCode"], r"^\d{5,7}$")
+        if not code or (self.c2b_shortcodes is not None and code not in self.c2b_shortcodes):
+            return self._invalid("ShortCode")
+        if body["ResponseType"] not in ("Completed", "Cancelled"):
+            return self._invalid("ResponseType")
+        for field in ("ConfirmationURL", "ValidationURL"):
+            url = body[field]
+            if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+/\S*$", url):
+                return self._invalid(field)
+            if any(word in url.lower() for word in self.C2B_FORBIDDEN):
+                return self._invalid(field)
+            if not url.startswith("https://") and not self.sandbox:
+                return self._invalid(field)
+        with self.lock:
+            self.c2b_registrations[code] = dict(body)
+        return 200, {
+            "OriginatorCoversationID": f"{secrets.randbelow(99999)}-{next(self._ids)}-1",
+            "ResponseCode": "0",
+            "ResponseDescription": "Success",
+        }
+
+    def c2b_body(
+        self,
+        trans_id=None,
+        amount="50.00",
+        bill_ref="",
+        shortcode=None,
+        msisdn="2547 ***** 149",
+        **overrides,
+    ):
+        """A C2B validation / confirmation body as M-Pesa posts it (MSISDN masked, amounts
+        as strings); ``shortcode``: the number paid to (default: the only one registered)."""
+        number = next(self._ids)
+        if shortcode is None:
+            shortcode = next(iter(self.c2b_registrations), self.shortcode)
+        body = {
+            "TransactionType": "Pay Bill",
+            "TransID": trans_id or f"SHJ{number:07d}",
+            "TransTime": f"{datetime.now(tz=KENYA):%Y%m%d%H%M%S}",
+            "TransAmount": amount,
+            "BusinessShortCode": shortcode,
+            "BillRefNumber": bill_ref,
+            "InvoiceNumber": "",
+            "OrgAccountBalance": "",
+            "ThirdPartyTransID": "",
+            "MSISDN": msisdn,
+            "FirstName": "JOHN",
+            "MiddleName": "",
+            "LastName": "DOE",
+        }
+        body.update(overrides)
+        return body
+
+    def deliver_c2b(self, kind, body, shortcode=None, repeat=1, headers=None, url=None):
+        """POST ``body`` to the ``kind`` ("validation" / "confirmation") URL registered for
+        ``shortcode`` (default: the body's), ``repeat`` times, as M-Pesa does; returns the
+        responses. Refuses to deliver to a number whose URLs were never registered."""
+        if url is None:
+            code = str(shortcode or body.get("BusinessShortCode"))
+            registration = self.c2b_registrations.get(code)
+            if not registration:
+                raise AssertionError(f"no URLs registered for {code}")
+            url = registration["ValidationURL" if kind == "validation" else "ConfirmationURL"]
+        responses = []
+        for _i in range(repeat):
+            response = requests.post(url, json=body, headers=headers or {}, timeout=60)
+            self.c2b_sent.append((url, response.status_code, response.text[:500]))
+            responses.append(response)
+        return responses
 
     def _query(self, body):
         expected = {"BusinessShortCode", "Password", "Timestamp", "CheckoutRequestID"}

@@ -8,6 +8,8 @@ from . import isp_sms_reminder
 from . import isp_subscription
 from . import isp_subscription_usage
 from . import isp_purchase
+from . import isp_dunning_step
+from . import account_move
 from . import isp_counter_sale
 from . import isp_dashboard
 from . import isp_portal_login_attempt

@@ -26,6 +26,30 @@ class ResPartner(models.Model):
         help="Customer segments for SMS campaigns, evaluated when the campaign is sent.",
     )
 
+    isp_sms_pay_hint = fields.Char(
+        string="How to Pay (SMS text)",
+        compute="_compute_isp_sms_pay_hint",
+        help="For SMS asking the customer to pay: ' Pay by M-Pesa Paybill <number>, account "
+        "<account number>.' in the customer's language when the company has a Paybill / Till "
+        "number, else empty.",
+    )
+
+    @api.depends("isp_account_number", "is_isp_customer", "company_id.isp_paybill_number")
+    @api.depends_context("lang")
+    def _compute_isp_sms_pay_hint(self):
+        for partner in self:
+            details = partner._isp_payment_details()
+            partner.isp_sms_pay_hint = (
+                " "
+                + self.env._(
+                    "Pay by M-Pesa Paybill %(paybill)s, account %(account)s.",
+                    paybill=details["isp_paybill_number"],
+                    account=details["isp_account_number"],
+                )
+                if details["isp_paybill_number"]
+                else ""
+            )
+
     def _compute_isp_sms_segment(self):
         # Only meant for searching (mailing filters); a customer may be in several segments.
         self.isp_sms_segment = False

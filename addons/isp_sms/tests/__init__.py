@@ -8,3 +8,4 @@ from . import test_dashboard
 from . import test_gateway_destination
 from . import test_usage_sms
 from . import test_counter_sale
+from . import test_paybill_sms

@@ -42,6 +42,16 @@
         if (login && login.getAttribute("data-auto") === "1") {
             login.submit();
         }
+        // "I paid by Paybill/Till": the bundle chosen in the payment form is the one claimed
+        var claimed = document.getElementById("hs-rbundle");
+        var radios = document.querySelectorAll("#hs-pay input[name=bundle_id]");
+        for (var r = 0; r < radios.length; r++) {
+            radios[r].addEventListener("change", function (ev) {
+                if (claimed && ev.target.checked) {
+                    claimed.value = ev.target.value;
+                }
+            });
+        }
         var forms = document.querySelectorAll("form");
         for (var i = 0; i < forms.length; i++) {
             forms[i].addEventListener("submit", function (ev) {

@@ -1,0 +1,27 @@
+from odoo import models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    def _isp_paybill_number(self):
+        """Override of isp_billing: without the setting, the Paybill / Till number of the
+        company's enabled M-Pesa provider receiving C2B payments."""
+        number = super()._isp_paybill_number()
+        if number:
+            return number
+        company = self[:1] or self.env.company
+        provider = (
+            self.env["payment.provider"]
+            .sudo()
+            .search(
+                [
+                    ("code", "=", "daraja"),
+                    ("company_id", "=", company.id),
+                    ("state", "=", "enabled"),
+                    ("daraja_c2b_shortcode", "!=", False),
+                ],
+                limit=1,
+            )
+        )
+        return provider.daraja_c2b_shortcode or False
