@@ -13,6 +13,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from unittest.mock import patch
 from urllib.parse import parse_qs, urlencode
 
 import requests
@@ -24,7 +25,7 @@ from odoo.tools import config
 
 from odoo.addons.isp_billing.tests.common import IspCommittedCase
 from odoo.addons.isp_hotspot.tests.common import CaptivePageSession, csrf
-from odoo.addons.isp_mpesa.tests.common import SECRETS, MpesaCase
+from odoo.addons.isp_mpesa.tests.common import CREDENTIAL_KEY, SECRETS, MpesaCase
 from odoo.addons.isp_mpesa.tests.server import OdooServer
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -476,6 +477,8 @@ class TestHotspotReceiptClaimRace(IspCommittedCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # the provider's credentials are encrypted with a key of the test's own (CI sets none)
+        cls.startClassPatcher(patch.dict(config.options, {"isp_credential_key": CREDENTIAL_KEY}))
         cls.host = f"receipt-race-{cls.tag}.test"
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -519,7 +522,7 @@ class TestHotspotReceiptClaimRace(IspCommittedCase):
         conf.write_text(text.replace("proxy_mode = False", "proxy_mode = True"))
         if "proxy_mode = True" not in conf.read_text():
             conf.write_text(conf.read_text().replace("[options]", "[options]\nproxy_mode = True"))
-        cls.server = OdooServer(get_db_name(), conf, workers=2)
+        cls.server = OdooServer(get_db_name(), conf, workers=2, credential_key=CREDENTIAL_KEY)
         cls.server.start()
         cls.addClassCleanup(cls.server.stop)
 

@@ -49,12 +49,13 @@ class ResCompany(models.Model):
         digits=(5, 2),
         help="Default discount resellers get on the face value of the vouchers they buy.",
     )
-    # M-Pesa Paybill / Till: where customers pay, with their account number
+    # M-Pesa Paybill: where customers pay, with their account number
     isp_paybill_number = fields.Char(
-        string="Paybill / Till Number",
-        help="The M-Pesa Paybill (or Till) number customers pay to, with their account number "
-        "as the account: shown on the portal, invoices and payment reminder SMS. Empty: not "
-        "shown.",
+        string="Paybill Number",
+        help="The M-Pesa Paybill number customers pay to, with their account number as the "
+        "account: shown on the portal, invoices and payment reminder SMS. Empty: not shown. "
+        "A Buy Goods Till takes no account number: leave this empty for a Till (customers "
+        "who pay a Till claim their payment with its receipt code).",
     )
     # Voucher cards: what the customer needs to get online, printed on every card
     isp_wifi_ssid = fields.Char(

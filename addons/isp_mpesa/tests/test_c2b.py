@@ -222,6 +222,11 @@ class TestC2bRegistration(C2bCase):
         self.ke_company.isp_paybill_number = False
         self.daraja.state = "enabled"
         self.assertEqual(self.ke_company._isp_paybill_number(), SHORTCODE)
+        # a Buy Goods Till takes no account number: customers are not told to pay it "with
+        # their account number"; receipts of a Till are still claimed
+        self.daraja.daraja_c2b_type = "till"
+        self.assertFalse(self.ke_company._isp_paybill_number())
+        self.assertTrue(Purchase._receipt_claim_enabled(self.ke_company))
 
 
 @tagged("post_install", "-at_install")
