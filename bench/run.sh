@@ -11,6 +11,9 @@
 #   BENCH_COUNT    fulfilments (and plain invoices) in all (default 200)
 #   BENCH_SUBSCRIPTIONS / BENCH_PAYMENTS   dashboard dataset (default 100000 / 200000)
 #   BENCH_CONFIRMATIONS   M-Pesa Paybill / Till confirmations (default 10000)
+#   BENCH_SESSIONS / BENCH_ROUNDS   RADIUS accounting: sessions x interim rounds (default 10000 x 10)
+#   BENCH_RADIUS_USERS / BENCH_RADIUS_REQUESTS   RADIUS authorization: subscriptions, Access-Requests
+#                  per repetition (default 100000 / 1000; bench_radius_auth, its own database)
 #   BENCH_PROFILE=1  also write cProfile dumps to bench/results/
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +47,7 @@ fi
 say "database ready in $((SECONDS - start)) s"
 
 failed=()
-for bench in bench_expiry bench_fulfilment bench_sms bench_mpesa bench_c2b bench_voucher bench_hotspot bench_dashboard; do
+for bench in bench_expiry bench_fulfilment bench_sms bench_mpesa bench_c2b bench_voucher bench_hotspot bench_dashboard bench_radius_accounting; do
     say "running $bench"
     t0=$SECONDS
     if ! .venv/bin/python "bench/$bench.py" --db "$BENCH_DB"; then
@@ -54,7 +57,7 @@ for bench in bench_expiry bench_fulfilment bench_sms bench_mpesa bench_c2b bench
     say "$bench took $((SECONDS - t0)) s"
 done
 # Self-contained benchmarks of the other modules: each makes (and drops) its own database.
-for bench in bench_mikrotik; do
+for bench in bench_mikrotik bench_radius_auth; do
     say "running $bench"
     t0=$SECONDS
     if ! .venv/bin/python "bench/$bench.py" --config odoo.conf; then

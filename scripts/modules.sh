@@ -2,7 +2,7 @@
 # isp_hotspot_mikrotik and isp_hotspot_sms are not listed: they are auto_install, so `-i` of
 # these five installs them, and an update (-u) of an older database installs them through
 # isp_hotspot's migration 19.0.1.0.2.
-ISP_MODULES="isp_billing,isp_mpesa,isp_sms,isp_mikrotik,isp_hotspot"
+ISP_MODULES="isp_billing,isp_mpesa,isp_sms,isp_mikrotik,isp_hotspot,isp_radius,isp_platform"
 ODOO=(.venv/bin/python -m odoo)
 
 db_exists() {

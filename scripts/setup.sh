@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets up everything the suite needs on a fresh Debian 12 machine, idempotently:
 #   1. system packages when missing: build tools (gcc, libpq-dev), wkhtmltopdf (PDF reports),
-#      chromium (browser tests),
-#   2. a reachable PostgreSQL (never a silent fallback),
+#      chromium (browser tests), FreeRADIUS (freeradius, freeradius-postgresql, freeradius-utils:
+#      isp_radius's tests),
+#   2. a reachable PostgreSQL (never a silent fallback), its role odoo with CREATEDB and, when
+#      the admin user can give it, CREATEROLE (isp_radius),
 #   3. Odoo 19 (Debian's odoo-19 package, signature-checked through apt, cached outside git;
 #      or an existing Odoo 19 tree named by ODOO_SRC),
 #   4. .venv with pinned requirements and a .pth file, so `.venv/bin/python -m odoo -c odoo.conf`
@@ -51,6 +53,10 @@ fi
 # PDF reports (voucher cards, invoices) and the browser tests of the pages people use.
 command -v wkhtmltopdf >/dev/null 2>&1 || missing+=(wkhtmltopdf)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# isp_radius: its tests (and benchmark) run a real FreeRADIUS 3.2 from the generated configuration.
+command -v freeradius >/dev/null 2>&1 || missing+=(freeradius)
+[ -e /usr/lib/freeradius/rlm_sql_postgresql.so ] || missing+=(freeradius-postgresql)
+command -v radclient >/dev/null 2>&1 || missing+=(freeradius-utils)
 if [ -z "${PYTHON:-}" ]; then
     if command -v python3.11 >/dev/null 2>&1; then PYTHON=python3.11; else PYTHON=python3; fi
 fi
@@ -77,6 +83,20 @@ if ! psql -h "$PGHOST" -p "$PGPORT" -U odoo -d postgres -tAc 'select 1' >/dev/nu
         "CREATE ROLE odoo LOGIN CREATEDB PASSWORD 'odoo'" >/dev/null 2>&1 \
         || die "PostgreSQL on $PGHOST:$PGPORT has no role 'odoo' and it could not be created; as a superuser run: \
 CREATE ROLE odoo LOGIN CREATEDB PASSWORD 'odoo';"
+fi
+
+# isp_radius creates the read-only role FreeRADIUS connects as (one per database): odoo needs
+# CREATEROLE for it. Never fatal: without it only that step (and the RADIUS tests) fail.
+createrole=$(psql -h "$PGHOST" -p "$PGPORT" -U odoo -d postgres -tAc \
+    "SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user" 2>/dev/null || true)
+if [ "$createrole" != t ]; then
+    if psql -h "$PGHOST" -p "$PGPORT" -U "${PGADMINUSER:-postgres}" -d postgres -qc \
+        "ALTER ROLE odoo CREATEROLE" >/dev/null 2>&1; then
+        say "gave the PostgreSQL role odoo CREATEROLE (for FreeRADIUS's read-only role, isp_radius)"
+    else
+        say "WARNING: the PostgreSQL role odoo lacks CREATEROLE, needed by isp_radius to create the \
+read-only role FreeRADIUS connects as (and by its tests); as a PostgreSQL superuser run: ALTER ROLE odoo CREATEROLE;"
+    fi
 fi
 
 # --- 3. Odoo 19 ---------------------------------------------------------------------------

@@ -15,9 +15,14 @@ ALLOWED_SUITE_DEPENDENCIES = {
     "isp_hotspot": {"isp_billing"},
     "isp_hotspot_mikrotik": {"isp_hotspot", "isp_mikrotik"},
     "isp_hotspot_sms": {"isp_hotspot", "isp_sms"},
+    "isp_radius": {"isp_billing"},
+    "isp_radius_mikrotik": {"isp_radius", "isp_mikrotik"},
+    # the operator platform sits on top: it provisions an operator's providers, SMS gateways,
+    # routers and captive page, so it depends on the modules that own them
+    "isp_platform": {"isp_billing", "isp_mpesa", "isp_sms", "isp_hotspot", "isp_mikrotik"},
 }
 SUITE = set(ALLOWED_SUITE_DEPENDENCIES)
-BRIDGES = {"isp_hotspot_mikrotik", "isp_hotspot_sms"}
+BRIDGES = {"isp_hotspot_mikrotik", "isp_hotspot_sms", "isp_radius_mikrotik"}
 
 
 @tagged("post_install", "-at_install")
@@ -43,6 +48,6 @@ class TestSuiteModules(TransactionCase):
     def test_router_module_license_combines_with_librouteros(self):
         # librouteros is GPL-2.0-or-later: the modules importing it must be GPL-compatible
         # (and a module depending on an AGPL module is AGPL, as OCA has it).
-        for name in ("isp_mikrotik", "isp_hotspot_mikrotik"):
+        for name in ("isp_mikrotik", "isp_hotspot_mikrotik", "isp_radius_mikrotik", "isp_platform"):
             module = self.env["ir.module.module"].search([("name", "=", name)])
             self.assertIn(module.license, {"AGPL-3", "GPL-3", "GPL-3 or any later version"})

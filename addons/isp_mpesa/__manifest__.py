@@ -1,6 +1,6 @@
 {
     "name": "ISP Mobile Money Payments",
-    "summary": "M-Pesa Daraja STK Push and ClickPesa USSD push as Odoo payment providers",
+    "summary": "M-Pesa Daraja STK Push, ClickPesa USSD push and Pesapal as Odoo payment providers",
     "version": "19.0.1.3.0",
     "category": "Accounting/Payment Providers",
     "website": "https://github.com/isp-billing-suite/isp-billing-suite",
@@ -13,6 +13,7 @@
         "security/isp_mpesa_security.xml",
         "security/ir.model.access.csv",
         "views/payment_isp_mpesa_templates.xml",
+        "views/payment_pesapal_templates.xml",
         "views/payment_provider_views.xml",
         "views/payment_transaction_views.xml",
         "views/isp_mpesa_callback_views.xml",

@@ -1,6 +1,7 @@
 import logging
 import secrets
 import string
+from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -22,6 +23,8 @@ TRANSITIONS = {
     "expired": {"active", "cancelled"},
     "cancelled": set(),
 }
+# Bytes in a MiB: data use is counted in MB of 1024 * 1024 bytes, as routers count.
+MIB = 1024 * 1024
 # Unambiguous characters for passwords customers may have to type.
 PASSWORD_ALPHABET = "".join(c for c in string.ascii_lowercase + string.digits if c not in "0o1il")
 
@@ -317,6 +320,43 @@ class IspSubscription(models.Model):
         (usage-threshold SMS). Overrides must stay batch-aware and must not fail the
         caller (a router poll)."""
         _logger.debug("ISP subscriptions %s: data use changed (from %s)", self.ids, previous)
+
+    @api.model
+    def _add_data_used(self, usage):
+        """Add data used to subscriptions: ``usage`` is {subscription (record or id): bytes}
+        (one MiB = 1024 * 1024 bytes); ``_data_usage_changed`` is told once. Returns (the
+        active ones now over their cap, the fair-use ones that crossed it in this call:
+        slowed down instead of cut off). Shared by the router poll (isp_mikrotik) and
+        RADIUS accounting (isp_radius)."""
+        # no tracking: data use is not a tracked field, and the tracking of the other fields
+        # would read each subscription apart before its write
+        Subscription = self.sudo().with_context(mail_notrack=True)
+        capped, slowed = [], []
+        previous = {}
+        amounts = defaultdict(int)
+        for key, used_bytes in usage.items():
+            subscription_id = key if isinstance(key, int) else key.id
+            if subscription_id and used_bytes > 0:
+                amounts[subscription_id] += used_bytes
+        # browsed together: read in one query
+        for subscription in Subscription.browse(list(amounts)):
+            used_bytes = amounts[subscription.id]
+            previous[subscription.id] = before = subscription.data_used_mb
+            subscription.data_used_mb = before + used_bytes / MIB
+            if not (
+                subscription.state == "active"
+                and subscription.data_cap_mb
+                and subscription.data_used_mb >= subscription.data_cap_mb
+            ):
+                continue
+            if subscription.fair_use_active:
+                if before < subscription.data_cap_mb:
+                    slowed.append(subscription.id)
+            else:
+                capped.append(subscription.id)
+        if previous:
+            self.sudo().browse(list(previous))._data_usage_changed(previous)
+        return self.sudo().browse(capped), self.sudo().browse(slowed)
 
     # ------------------------------------------------------------------ fulfilment
 

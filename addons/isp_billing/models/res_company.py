@@ -164,6 +164,13 @@ class ResCompany(models.Model):
                     )
                 )
 
+    def _isp_sale_refusal(self):
+        """Why this company's customers cannot start a new purchase online right now (a
+        neutral text for the customer), or False when they can. Hook: False here; a module
+        that pauses a company's online sales (isp_platform: an operator's unpaid platform
+        subscription) returns its message. Access already sold is never affected."""
+        return False
+
     def _isp_paybill_number(self):
         """The Paybill / Till number this company's customers pay to (with their account
         number), or False when it has none: the setting here; isp_mpesa adds a fallback."""

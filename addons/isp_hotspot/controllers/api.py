@@ -15,6 +15,7 @@ from odoo.http import request
 
 from odoo.addons.isp_billing.exceptions import IspRateLimited
 
+from ..models.isp_hotspot_payment import IspHotspotSaleRefused
 from ..models.isp_hotspot_receipt import IspHotspotReceiptRefused
 from ..models.isp_hotspot_voucher import IspHotspotVoucherRefused
 from .common import (
@@ -124,6 +125,9 @@ def api_route(route, methods, readonly=False):
             except IspHotspotReceiptRefused as error:
                 # one message for every unmatched receipt (no enumeration)
                 return error_response(400, error.code, error.args[0])
+            except IspHotspotSaleRefused as error:
+                # the company takes no new online sale now (neutral message)
+                return error_response(403, "sales_unavailable", error.args[0])
             except (UserError, ValidationError) as error:
                 return error_response(400, "invalid", error.args[0])
             except (AccessError, AccessDenied):
@@ -266,12 +270,17 @@ class IspHotspotApi(http.Controller):
     def bundles(self, **kw):
         company, hotspot = self._context()
         catalogue = hotspot._catalogue(company)
+        # no new sale now: no provider to pay with, and the neutral reason
+        refusal = hotspot._sale_refusal(company)
         return json_response(
             {
                 "company": catalogue["company"],
                 "currency": catalogue["currency"],
                 "bundles": catalogue["bundles"],
-                "providers": [{"id": id_, "name": name} for id_, name in catalogue["providers"]],
+                "providers": []
+                if refusal
+                else [{"id": id_, "name": name} for id_, name in catalogue["providers"]],
+                "sales_message": refusal or None,
             }
         )
 

@@ -11,6 +11,7 @@ from odoo.http import request
 from odoo.addons.isp_billing.exceptions import IspRateLimited
 
 from ..models.isp_hotspot_attempt import IspHotspotRateLimited
+from ..models.isp_hotspot_payment import IspHotspotSaleRefused
 from .common import (
     client_address,
     connect_offered,
@@ -50,6 +51,15 @@ class Page(NamedTuple):
 def typed(value):
     """A form value to show again as typed (a string, else nothing)."""
     return value if isinstance(value, str) else ""
+
+
+def pay_error_status(error):
+    """A refused payment's HTTP status: rate limited 429, no new sale now 403, else 400."""
+    if isinstance(error, IspRateLimited):
+        return 429
+    if isinstance(error, IspHotspotSaleRefused):
+        return 403
+    return 400
 
 
 def page_route(path, method="POST", **kw):
@@ -108,6 +118,8 @@ class IspHotspotPage(http.Controller):
             qcontext["company_name"] = catalogue["company"]
             qcontext["bundles"] = catalogue["bundles"]
             qcontext["providers"] = catalogue["providers"]
+            # no new sale now (isp_billing's hook): the neutral reason instead of the pay form
+            qcontext["sale_refusal"] = hotspot._sale_refusal(company)
             qcontext["partner"] = signed_in_partner(company)
             if params.get("error"):
                 qcontext.setdefault("router_error", params["error"])
@@ -152,7 +164,7 @@ class IspHotspotPage(http.Controller):
             return self._render(
                 page,
                 "buy",
-                status=429 if isinstance(error, IspRateLimited) else 400,
+                status=pay_error_status(error),
                 error=error.args[0],
                 phone=typed(phone),
                 bundle_id=str(bundle_id or ""),

@@ -76,6 +76,9 @@ def openapi_document():
         "/api/bundles/": {
             "get": {
                 "summary": "The website company's hotspot bundles and payment providers",
+                "description": "sales_message: null, or the text to show when the company "
+                "takes no new online sale now (providers is then empty; vouchers still "
+                "redeem).",
                 "responses": {**_ok("Bundles in display order")},
             }
         },
@@ -96,7 +99,8 @@ def openapi_document():
                 ),
                 "responses": {
                     **_ok("Payment requested", "201"),
-                    **_errors(400, 413, 415, 429),
+                    # 403 sales_unavailable: the company takes no new online sale now
+                    **_errors(400, 403, 413, 415, 429),
                 },
             }
         },

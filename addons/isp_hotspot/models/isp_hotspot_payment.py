@@ -9,6 +9,11 @@ from odoo.exceptions import UserError
 PENDING_STATES = ("draft", "pending", "authorized")
 
 
+class IspHotspotSaleRefused(UserError):
+    """The company takes no new online sale now (``res.company._isp_sale_refusal``): the
+    API answers it 403 ``sales_unavailable``, the page shows its neutral message."""
+
+
 class IspHotspotPayment(models.AbstractModel):
     _name = "isp.hotspot.payment"
     _description = "ISP Hotspot: Payment"
@@ -21,6 +26,7 @@ class IspHotspotPayment(models.AbstractModel):
         Returns the transaction (pending once the provider took the request, or in error
         with its message). Bad input and rate limits raise a UserError and change nothing
         but the attempt counters."""
+        self._check_sale_allowed(company)
         e164 = self._phone(company, phone)
         bundle = self._bundle(company, bundle_id)
         # no partner is created for a typed number: a new payer's transaction is the public
@@ -70,6 +76,20 @@ class IspHotspotPayment(models.AbstractModel):
             )
             tx._isp_hotspot_push(e164, client_ip=client_ip)
         return tx
+
+    @api.model
+    def _sale_refusal(self, company):
+        """The company's neutral message, in the page's language, when it takes no new online
+        sale now (isp_billing's hook ``res.company._isp_sale_refusal``), else False."""
+        return company.with_env(self.env)._isp_sale_refusal()
+
+    @api.model
+    def _check_sale_allowed(self, company):
+        """Raise IspHotspotSaleRefused with that message; vouchers, receipts already paid
+        and existing access are not concerned."""
+        refusal = self._sale_refusal(company)
+        if refusal:
+            raise IspHotspotSaleRefused(refusal)
 
     @api.model
     def _find_transaction(self, reference, token=None, in_session=False):

@@ -227,31 +227,10 @@ class IspRouterSession(models.Model):
 
     @api.model
     def _add_usage(self, usage):
-        """Add bytes used to each subscription (isp_billing's ``_data_usage_changed`` hook
-        told). Returns (the active ones now over their cap, the fair-use ones that crossed
-        it in this poll: slowed down instead)."""
-        Subscription = self.env["isp.subscription"].sudo()
-        capped = slowed = Subscription
-        previous = {}
-        for subscription, used_bytes in usage.items():
-            if not subscription or used_bytes <= 0:
-                continue
-            previous[subscription.id] = before = subscription.data_used_mb
-            subscription.data_used_mb = before + used_bytes / routeros.MIB
-            if not (
-                subscription.state == "active"
-                and subscription.data_cap_mb
-                and subscription.data_used_mb >= subscription.data_cap_mb
-            ):
-                continue
-            if subscription.fair_use_active:
-                if before < subscription.data_cap_mb:
-                    slowed |= subscription
-            else:
-                capped |= subscription
-        if previous:
-            Subscription.browse(list(previous))._data_usage_changed(previous)
-        return capped, slowed
+        """Add bytes used to each subscription (isp_billing's ``_add_data_used``). Returns
+        (the active ones now over their cap, the fair-use ones that crossed it in this
+        poll: slowed down instead)."""
+        return self.env["isp.subscription"]._add_data_used(usage)
 
     @api.model
     def _slow_down(self, router, client, subscriptions):

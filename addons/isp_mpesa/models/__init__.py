@@ -12,3 +12,6 @@ from . import isp_mpesa_c2b_assign
 from . import isp_purchase
 from . import res_company
 from . import isp_counter_sale
+from . import payment_provider_pesapal
+from . import payment_provider_pesapal_ipn
+from . import payment_transaction_pesapal

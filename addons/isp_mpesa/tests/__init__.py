@@ -8,3 +8,6 @@ from . import test_public_exposure
 from . import test_provider_branding
 from . import test_c2b
 from . import test_c2b_concurrency
+from . import test_pesapal
+from . import test_pesapal_security
+from . import test_pesapal_concurrency

@@ -1,0 +1,16 @@
+from . import (
+    isp_platform_plan,
+    isp_platform_subscription,
+    isp_platform_subscription_operator,
+    isp_platform_subscription_screen,
+    isp_platform_dashboard,
+    res_company,
+    account_move,
+    ir_http,
+    isp_platform_application,
+    isp_platform_provisioning,
+    payment_provider,
+    isp_sms_gateway,
+    isp_router,
+    product_template,
+)

@@ -1,0 +1,1 @@
+from . import isp_platform_application_reject

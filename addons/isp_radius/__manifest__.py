@@ -1,0 +1,25 @@
+{
+    "name": "ISP RADIUS",
+    "summary": "FreeRADIUS authorization from Odoo's subscriptions, accounting into usage, "
+    "Disconnect and CoA to the NAS",
+    "version": "19.0.1.0.0",
+    "category": "Services",
+    "website": "https://github.com/isp-billing-suite/isp-billing-suite",
+    "author": "ISP Billing Suite contributors",
+    "license": "LGPL-3",
+    "installable": True,
+    "depends": ["isp_billing"],
+    "external_dependencies": {"python": ["pyrad"]},
+    "data": [
+        "security/isp_radius_security.xml",
+        "security/ir.model.access.csv",
+        "security/isp_radius_session_security.xml",
+        "security/isp_radius_request_security.xml",
+        "views/isp_radius_nas_views.xml",
+        "views/isp_radius_session_views.xml",
+        "views/isp_radius_request_views.xml",
+        "views/isp_subscription_views.xml",
+        "data/isp_radius_accounting_data.xml",
+        "data/isp_radius_request_data.xml",
+    ],
+}

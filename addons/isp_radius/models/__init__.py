@@ -1,0 +1,15 @@
+from . import (
+    isp_radius_nas,
+    isp_radius_schema,
+    isp_radius_session,
+    isp_radius_accounting,
+    isp_radius_accounting_usage,
+    isp_radius_postauth,
+    isp_radius_request,
+    isp_radius_request_sender,
+    isp_subscription,
+    isp_subscription_radius_request,
+    isp_device,
+    isp_subscription_radius_session,
+    isp_dashboard,
+)

@@ -1,0 +1,1 @@
+from . import isp_router, isp_router_job, isp_router_session
