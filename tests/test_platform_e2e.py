@@ -72,24 +72,7 @@ class TestPlatformEndToEnd(PlatformApprovalMixin, PesapalCase):
         self.assertEqual(page.status_code, 200)
         self.assertIn(f'data-provider-id="{self.platform_pesapal.id}"', page.text)
         self.assertNotIn(f'data-provider-id="{self.pesapal.id}"', page.text)
-        self.env.flush_all()
-        values = self.make_jsonrpc_request(
-            f"/invoice/transaction/{invoice.id}",
-            {
-                "access_token": invoice._portal_ensure_token(),
-                "provider_id": self.platform_pesapal.id,
-                "payment_method_id": self.pm_card.id,
-                "token_id": None,
-                "amount": invoice.amount_residual,
-                "flow": "redirect",
-                "tokenization_requested": False,
-                "landing_route": invoice.get_portal_url(),
-            },
-            headers={"X-Odoo-Database": get_db_name()},
-        )
-        self.env.invalidate_all()
-        self.assertEqual(values["state"], "draft", values.get("state_message"))
-        tx = self.env["payment.transaction"].search([("reference", "=", values["reference"])])
+        values, tx = self._portal_transaction(invoice, self.platform_pesapal)
         form = html.fromstring(values["redirect_form_html"])
         inputs = {i.get("name"): i.get("value") for i in form.iter("input")}
         with self._served():

@@ -112,6 +112,30 @@ class PesapalCase(MpesaCase):
         )
         return tx, tx._get_processing_values()
 
+    def _portal_transaction(self, invoice, provider=None):
+        """The portal's Pay button on ``invoice`` with Pesapal (the signed-in session's
+        JSON-RPC call): returns (the processing values, the transaction)."""
+        provider = provider or self.pesapal
+        self.env.flush_all()
+        values = self.make_jsonrpc_request(
+            f"/invoice/transaction/{invoice.id}",
+            {
+                "access_token": invoice._portal_ensure_token(),
+                "provider_id": provider.id,
+                "payment_method_id": self.pm_card.id,
+                "token_id": None,
+                "amount": invoice.amount_residual,
+                "flow": "redirect",
+                "tokenization_requested": False,
+                "landing_route": invoice.get_portal_url(),
+            },
+            headers={"X-Odoo-Database": get_db_name()},
+        )
+        self.env.invalidate_all()
+        self.assertEqual(values["state"], "draft", values.get("state_message"))
+        tx = self.env["payment.transaction"].search([("reference", "=", values["reference"])])
+        return values, tx
+
     def _order(self, tx):
         return self.pesapal_sim.orders[tx.provider_reference]
 
@@ -167,24 +191,7 @@ class TestPesapalFlow(PesapalCase):
         page = self.url_open(f"/my/invoices/{invoice.id}")
         self.assertEqual(page.status_code, 200)
         self.assertIn(f'data-provider-id="{self.pesapal.id}"', page.text)
-        self.env.flush_all()
-        values = self.make_jsonrpc_request(
-            f"/invoice/transaction/{invoice.id}",
-            {
-                "access_token": invoice._portal_ensure_token(),
-                "provider_id": self.pesapal.id,
-                "payment_method_id": self.pm_card.id,
-                "token_id": None,
-                "amount": invoice.amount_residual,
-                "flow": "redirect",
-                "tokenization_requested": False,
-                "landing_route": invoice.get_portal_url(),
-            },
-            headers={"X-Odoo-Database": get_db_name()},
-        )
-        self.env.invalidate_all()
-        self.assertEqual(values["state"], "draft", values.get("state_message"))
-        tx = self.env["payment.transaction"].search([("reference", "=", values["reference"])])
+        values, tx = self._portal_transaction(invoice)
         self.assertRegex(tx.reference, r"^[A-Za-z0-9_.:-]{1,50}$", "no slash of INV/...")
         order = self._order(tx)
         self.assertEqual(order["id"], tx.reference)

@@ -13,4 +13,5 @@ from . import (
     isp_sms_gateway,
     isp_router,
     product_template,
+    isp_platform_company_settings,
 )

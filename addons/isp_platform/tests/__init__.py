@@ -6,3 +6,6 @@ from . import test_platform_subscription_screen
 from . import test_platform_dashboard
 from . import test_platform_approval_concurrency
 from . import test_platform_isolation_routes
+from . import test_platform_company_settings
+from . import test_platform_isolation_http_more
+from . import test_platform_isolation_http_callbacks

@@ -39,6 +39,20 @@ class ResCompany(models.Model):
         "The data use alert is a percentage of the data cap from 1 to 99 (0: off).",
     )
 
+    @api.constrains("isp_sms_gateway_id")
+    def _check_isp_sms_gateway_company(self):
+        """A company sends through one of its own gateways only (its credits, its sender
+        name): the field's domain says so to the form, this to everything else."""
+        for company in self.sudo():
+            gateway = company.isp_sms_gateway_id
+            if gateway and gateway.company_id != company:
+                raise ValidationError(
+                    self.env._(
+                        "The SMS gateway %(gateway)s belongs to another company.",
+                        gateway=gateway.display_name,
+                    )
+                )
+
     @api.constrains("isp_reminder_pppoe_days")
     def _check_isp_reminder_pppoe_days(self):
         for company in self:
