@@ -150,6 +150,15 @@ class IspRadiusRequest(models.Model):
         return self._guarded(self._do_queue_coa, subscriptions, reason)
 
     @api.model
+    def _queue_extension(self, subscriptions, reason):
+        """Queue a CoA-Request for each open session of these active subscriptions whose
+        period was extended: the sender gives it the Session-Timeout of the new expiry, so a
+        customer who buys more time while online is not logged out at the old one. It also
+        carries the current rate where the NAS can be told it; a NAS that cannot (no limit
+        on a standard NAS) gets the Session-Timeout alone, never a Disconnect."""
+        return self._guarded(self._do_queue_extension, subscriptions, reason)
+
+    @api.model
     def _queue_device_disconnect(self, devices, reason):
         """Queue a Disconnect-Request for the open sessions of these devices' MAC addresses
         (the device owner's logins, or a MAC login) on the NAS of the device's company."""
@@ -200,6 +209,23 @@ class IspRadiusRequest(models.Model):
                 self.env._("%(reason)s (new rate applied at reconnection)", reason=reason),
             )
         return requests
+
+    def _do_queue_extension(self, subscriptions, reason):
+        subscriptions = subscriptions.filtered(lambda s: s.state == "active")
+        if not subscriptions:
+            return self.browse()
+        rates = {sub.id: sub._isp_radius_coa_rates() for sub in subscriptions}
+        sessions = [
+            dict(
+                session,
+                attributes=coa.rate_attributes(
+                    session["nas_type"], *rates[session["subscription_id"]]
+                )
+                or {},
+            )
+            for session in self._subscription_sessions(subscriptions)
+        ]
+        return self._insert(sessions, "coa", reason)
 
     def _do_queue_device_disconnect(self, devices, reason):
         return self._insert(self._device_sessions(devices), "disconnect", reason)

@@ -2,7 +2,7 @@
 claim that keeps two workers from sending one request twice, and what each answer does."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from psycopg2 import errors as pg_errors
 
@@ -105,6 +105,23 @@ class IspRadiusRequest(models.Model):
         )
         self.invalidate_model(["state"])
 
+    def _session_timeout(self):
+        """A CoA carries the subscription's Session-Timeout as of now (a period extended
+        while online, or a new rate: the NAS keeps the session to the paid expiry). Counted
+        from the session's start, as a Session-Timeout of a login is: a NAS that counts it
+        from now instead keeps the session a little longer, never shorter; the Disconnect at
+        expiry ends it either way."""
+        subscription = self.subscription_id.sudo()
+        if self.kind != "coa" or subscription.state != "active" or not subscription.date_expiry:
+            return {}
+        self.env.cr.execute(
+            SQL("SELECT acctstarttime FROM radacct WHERE radacctid = %s", self.radacct_id)
+        )
+        row = self.env.cr.fetchone()
+        expiry = subscription.date_expiry.replace(tzinfo=timezone.utc)
+        start = row[0] if row and row[0] else datetime.now(timezone.utc)
+        return {"Session-Timeout": max(int((expiry - start).total_seconds()), 1)}
+
     def _send(self, timeout):
         """Send this claimed request and record the NAS's answer. Returns the coa.Outcome, or
         None when it was not sent (its NAS archived)."""
@@ -123,6 +140,7 @@ class IspRadiusRequest(models.Model):
             attributes = dict(
                 coa.session_attributes(self.username, self.acct_session_id, self.framed_ip),
                 **(self.attributes or {}),
+                **self._session_timeout(),
             )
             outcome = coa.send(
                 self.kind, nas.address, nas.coa_port, secret, attributes, timeout=timeout

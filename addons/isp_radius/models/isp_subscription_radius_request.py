@@ -1,8 +1,8 @@
 """What a subscription's changes tell the NAS through RFC 5176: its open RADIUS sessions are
 disconnected when it stops being active (or its login or PPPoE address changes), and given
 the new rate (CoA) when its rate changes while active (another bundle, fair use starting or
-ending). Only queued here (isp.radius.request): the billing transaction never waits for a
-NAS."""
+ending), or the new Session-Timeout (CoA) when its period is extended while online. Only
+queued here (isp.radius.request): the billing transaction never waits for a NAS."""
 
 from odoo import models
 
@@ -32,7 +32,7 @@ class IspSubscription(models.Model):
         return tuple(self[name] for name in sorted(RECONNECT_FIELDS))
 
     def write(self, vals):
-        if not (RATE_FIELDS | RECONNECT_FIELDS | {"login"}) & vals.keys():
+        if not (RATE_FIELDS | RECONNECT_FIELDS | {"login", "date_expiry"}) & vals.keys():
             return super().write(vals)
         Request = self.env["isp.radius.request"].sudo()
         active = self.filtered(lambda s: s.state == "active")
@@ -41,6 +41,7 @@ class IspSubscription(models.Model):
             renamed = active.filtered(lambda s: s.login != vals["login"])
             Request._queue_disconnect(renamed, self.env._("Login changed"))
         before = {sub.id: sub._isp_radius_coa_rates() for sub in active}
+        expiries = {sub.id: sub.date_expiry for sub in active}
         addresses = {}
         if RECONNECT_FIELDS & vals.keys():
             addresses = {sub.id: sub._isp_radius_login_address() for sub in active}
@@ -54,6 +55,12 @@ class IspSubscription(models.Model):
         changed = active.filtered(lambda s: s._isp_radius_coa_rates() != before[s.id])
         if changed:
             Request._queue_coa(changed, self.env._("Rate changed (bundle or fair use)"))
+        # (a session re-rated or reconnecting gets its new Session-Timeout that way)
+        extended = (active - changed - moved).filtered(
+            lambda s: s.date_expiry and expiries[s.id] and s.date_expiry > expiries[s.id]
+        )
+        if extended:
+            Request._queue_extension(extended, self.env._("Period extended"))
         return result
 
     def _state_changed(self, previous_states):

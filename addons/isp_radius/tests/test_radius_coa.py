@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests import tagged
 
 from .coa_common import CoaCase
@@ -338,3 +339,49 @@ class TestRadiusReconnect(CoaCase):
         )
         self._send()
         self.assertEqual(request.state, "acked")
+
+    def test_period_extended_while_online_gets_the_new_session_timeout(self):
+        """A customer buys more time while online: the session's Session-Timeout (given at
+        login for the old expiry) is moved to the new one by a CoA, with the rate as it is;
+        they are not logged out at the old expiry."""
+        sub = self._subscription("+255712300231")
+        _radacct_id, session_id = self._start(sub)  # started 60 s ago
+        old_expiry = sub.date_expiry
+        self._fulfil(sub.partner_id, self.daily, "EXTEND-1")
+        self.assertGreater(sub.date_expiry, old_expiry)
+        request = self._requests(sub)
+        self.assertEqual((request.kind, request.state), ("coa", "pending"))
+        self.assertEqual(request.reason, "Period extended")
+        self.assertEqual(request.attributes, {"Mikrotik-Rate-Limit": "512k/2M"})
+        self._send()
+        [received] = self.listener.requests()
+        attrs = self._attrs(received)
+        self.assertEqual((attrs["User-Name"], attrs["Acct-Session-Id"]), (sub.login, session_id))
+        # counted from the session's start, as at login: never shorter than what was paid
+        paid = (sub.date_expiry - fields.Datetime.now()).total_seconds()
+        self.assertAlmostEqual(attrs["Session-Timeout"], paid + 60, delta=5)
+        self.assertEqual(received["answer"], (44, None))
+        self.assertEqual(request.state, "acked")
+        self.assertIn((sub.login, session_id), self.listener.sessions, "still online")
+
+    def test_extension_on_a_standard_nas_without_rate_is_a_coa_not_a_disconnect(self):
+        self.nas.nas_type = "other"
+        sub = self._subscription("+255712300232", bundle=self.monthly)  # no rate limit
+        self._start(sub)
+        self._fulfil(sub.partner_id, self.monthly, "EXTEND-2")
+        request = self._requests(sub)
+        self.assertEqual((request.kind, request.attributes), ("coa", {}))
+        self._send()
+        attrs = self._attrs(self.listener.requests(43)[0])
+        self.assertIn("Session-Timeout", attrs)
+        self.assertNotIn("WISPr-Bandwidth-Max-Down", attrs)
+
+    def test_no_coa_without_a_later_expiry_or_an_open_session(self):
+        offline = self._subscription("+255712300233")
+        self._fulfil(offline.partner_id, self.daily, "EXTEND-3")
+        self.assertFalse(self._requests(offline), "no open session: nothing to tell")
+        online = self._subscription("+255712300234")
+        self._start(online)
+        online.date_expiry = online.date_expiry  # same expiry
+        online.date_expiry = online.date_expiry - timedelta(hours=1)  # shortened by staff
+        self.assertFalse(self._requests(online))
