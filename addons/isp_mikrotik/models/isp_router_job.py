@@ -255,19 +255,24 @@ class IspRouter(models.Model):
             _logger.info("Router %s: time box reached, the rest waits for its next turn", self.id)
             jobs.write({"next_attempt": fields.Datetime.now()})
             return 1
-        except TrapError as exc:
-            message = self.env._("The router refused a command: %(reason)s", reason=str(exc))
-            jobs._mark_failed(message)
-            self._record_sync(False, message)
-            return 0
-        except (routeros.RouterError, LibRouterosError, OSError) as exc:
-            self._record_failure(exc)
-            jobs._mark_failed(self.status_message)
-            self._record_sync(False, self.status_message)
+        except (TrapError, routeros.RouterError, LibRouterosError, OSError) as exc:
+            self._jobs_failed(jobs, exc)
             return 0
         self._record_success(status)
         self._finish_jobs(jobs, full, result)
         return 0
+
+    def _jobs_failed(self, jobs, exc):
+        """``jobs`` could not run on this router: a command refused (TrapError: the router
+        answers, its state is unchanged) or the router unreachable (its failure and backoff
+        recorded). The jobs are failed with the reason and the sync recorded as failed."""
+        if isinstance(exc, TrapError):
+            message = self.env._("The router refused a command: %(reason)s", reason=str(exc))
+        else:
+            self._record_failure(exc)
+            message = self.status_message
+        jobs._mark_failed(message)
+        self._record_sync(False, message)
 
     def _finish_jobs(self, jobs, full, result):
         failed_ids = set(result.errors)

@@ -31,15 +31,14 @@ import itertools
 import json
 import re
 import secrets
-import threading
 import time
 import uuid
-from collections import deque
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+
+from .simulators import _Simulator
 
 CURRENCIES = ("KES", "UGX", "TZS", "USD")
 ORDER_KEYS = {
@@ -76,56 +75,11 @@ DESCRIPTIONS = {0: "Invalid", 1: "Completed", 2: "Failed", 3: "Reversed"}
 PAGE = "/pesapaliframe/PesapalIframe3"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):  # noqa: A002 - quiet
-        return
-
-    def _dispatch(self, method):
-        sim = self.server.simulator
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        sim.requests.append((method, self.path, dict(self.headers), raw))
-        fault = sim._take_fault(self.path)
-        if fault == "timeout":
-            time.sleep(sim.hang_seconds)
-            return
-        if fault == "500":
-            return self._send(500, "text/plain", b"Internal Server Error")
-        if fault == "401":
-            return self._json(401, sim._error("authentication_error", "invalid_token", "x", 401))
-        if fault == "error200":
-            return self._json(200, sim._error("api_error", "internal_error", "Server busy", 500))
-        status, headers, body = sim.handle(method, self.path, self.headers, raw)
-        self._send(status, headers.pop("Content-Type", "application/json"), body, headers)
-
-    def _json(self, status, body):
-        self._send(status, "application/json", json.dumps(body).encode())
-
-    def _send(self, status, content_type, data, headers=None):
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            return
-
-    def do_GET(self):
-        self._dispatch("GET")
-
-    def do_POST(self):
-        self._dispatch("POST")
-
-
-class PesapalSimulator:
-    base_path = "/pesapalv3"
+class PesapalSimulator(_Simulator):
+    base_path = url_suffix = "/pesapalv3"
 
     def __init__(self, consumer_key="ck-test", consumer_secret="cs-test", token_lifetime=300):
+        super().__init__()
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
         self.token_lifetime = token_lifetime
@@ -136,31 +90,11 @@ class PesapalSimulator:
         self.registrations = 0
         self.orders = {}  # order_tracking_id -> order
         self.merchant_ids = set()
-        self.requests = []
-        self.faults = deque()  # (path part or None, kind)
-        self.hang_seconds = 3.0
+        # (path part or None, kind): see fail_next
         self.ipn_mode = "once"  # "once", "duplicate" (ipn_repeat times), "lost"
         self.ipn_repeat = 3
         self.ipn_sent = []  # (method, url, HTTP status, answer json or text, ack as expected)
         self._case = itertools.cycle((str.capitalize, str.upper, str.lower))
-        self.lock = threading.Lock()
-        self.server = None
-
-    # lifecycle
-    def start(self):
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.daemon_threads = True
-        self.server.simulator = self
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.root = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.url = self.root + self.base_path
-        return self
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
 
     def reset(self):
         """Between tests (whose database work is rolled back): no orders, faults or IPNs
@@ -195,6 +129,21 @@ class PesapalSimulator:
                     del self.faults[index]
                     return kind
         return None
+
+    def _respond(self, fault, method, path, headers, raw):
+        if fault == "500":
+            return 500, "text/plain", b"Internal Server Error", {}
+        if fault == "401":
+            return self._json(401, self._error("authentication_error", "invalid_token", "x", 401))
+        if fault == "error200":
+            return self._json(200, self._error("api_error", "internal_error", "Server busy", 500))
+        status, answer_headers, body = self.handle(method, path, headers, raw)
+        content_type = answer_headers.pop("Content-Type", "application/json")
+        return status, content_type, body, answer_headers
+
+    @staticmethod
+    def _json(status, body):
+        return status, "application/json", json.dumps(body).encode(), {}
 
     @staticmethod
     def _error(kind, code, message, status):

@@ -69,21 +69,19 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         sim.requests.append((method, self.path, dict(self.headers), raw))
-        fault = sim._take_fault()
+        fault = sim._take_fault(self.path)
         if fault == "timeout":
             time.sleep(sim.hang_seconds)
             return
-        if fault == "500":
-            return self._send(500, {"message": "Internal Server Error"})
-        status, body = sim.handle(method, self.path, self.headers, raw)
-        self._send(status, body)
+        self._send(*sim._respond(fault, method, self.path, self.headers, raw))
 
-    def _send(self, status, body):
-        data = json.dumps(body).encode()
+    def _send(self, status, content_type, data, headers=None):
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
@@ -119,7 +117,8 @@ class _Simulator:
         self.server.simulator = self
         thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{self.url_suffix}"
+        self.root = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = self.root + self.url_suffix
         return self
 
     def stop(self):
@@ -143,9 +142,18 @@ class _Simulator:
         """``500``: answer HTTP 500; ``timeout``: answer nothing for ``hang_seconds``."""
         self.faults.extend([kind] * count)
 
-    def _take_fault(self):
+    def _take_fault(self, path):
         with self.lock:
             return self.faults.popleft() if self.faults else None
+
+    def _respond(self, fault, method, path, headers, raw):
+        """(status, content type, body bytes, headers) of the answer to a request: the
+        fault asked for (``500``), else ``handle``'s (status, JSON body)."""
+        if fault == "500":
+            status, body = 500, {"message": "Internal Server Error"}
+        else:
+            status, body = self.handle(method, path, headers, raw)
+        return status, "application/json", json.dumps(body).encode(), {}
 
     def _take_outcome(self):
         with self.lock:

@@ -76,15 +76,8 @@ class IspRouter(models.Model):
             with self.env.cr.savepoint(), self._api_client() as client:
                 status = self._read_status(client)
                 removed = self._radius_release(client)
-        except TrapError as exc:
-            message = self.env._("The router refused a command: %(reason)s", reason=str(exc))
-            full._mark_failed(message)
-            self._record_sync(False, message)
-            return 0
-        except (routeros.RouterError, LibRouterosError, OSError) as exc:
-            self._record_failure(exc)
-            full._mark_failed(self.status_message)
-            self._record_sync(False, self.status_message)
+        except (TrapError, routeros.RouterError, LibRouterosError, OSError) as exc:
+            self._jobs_failed(full, exc)
             return 0
         self._record_success(status)
         full._mark_done(removed)
